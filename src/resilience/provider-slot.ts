@@ -1,0 +1,278 @@
+import {
+  isProviderError,
+  ProviderError,
+  type SendRequest,
+  type SendResult,
+  type SmsProvider,
+} from '../../providers/contract.js';
+import type { AttemptRecord, GatewayEvents } from '../events.js';
+import { fullJitterBackoff, type RetrySettings } from './backoff.js';
+import { ProviderBreaker, type BreakerSettings, type HealthOutcome } from './breaker.js';
+import { sleep } from './sleep.js';
+
+/** Resilience settings of one provider. */
+export interface SlotSettings {
+  readonly attempt_timeout_ms: number;
+  readonly retry: RetrySettings;
+  readonly breaker: BreakerSettings;
+}
+
+/** Services a slot uses; injected so tests control time and chance. */
+export interface SlotDependencies {
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly events: GatewayEvents;
+}
+
+/** One message's progress, shared by every slot its route tries. */
+export interface MessageAttempts {
+  readonly messageId: string;
+  /** Time in epoch milliseconds after which no attempt starts and no wait runs. */
+  readonly deadline: number;
+  /** Every attempt so far, across providers; each slot appends its own. */
+  readonly attempts: AttemptRecord[];
+}
+
+/** How a slot's turn with one message ended. */
+export type SlotOutcome =
+  | { readonly kind: 'sent'; readonly result: SendResult }
+  | { readonly kind: 'rejected'; readonly error: ProviderError }
+  | { readonly kind: 'ambiguous'; readonly error: ProviderError }
+  | { readonly kind: 'failed'; readonly error: ProviderError }
+  | { readonly kind: 'unavailable' }
+  | { readonly kind: 'deadline' };
+
+export type Availability = 'available' | 'open' | 'cooling_down';
+
+type AttemptResult =
+  | { readonly ok: true; readonly result: SendResult }
+  | { readonly ok: false; readonly error: ProviderError };
+
+// An adapter that honours its AbortSignal settles at once; this grace bounds one that does not.
+const ABORT_GRACE_MS = 50;
+
+/**
+ * One provider with its breaker, retry loop and cool-down. `send` retries `transient` and
+ * `throttled` errors on this provider with full-jitter backoff (or the provider's Retry-After),
+ * within `max_attempts`, the provider budget and the message deadline, and returns as soon as
+ * failing over is the better move.
+ */
+export class ProviderSlot {
+  readonly breaker: ProviderBreaker;
+  #cooldownUntil = 0;
+
+  constructor(
+    readonly provider: SmsProvider,
+    readonly settings: SlotSettings,
+    private readonly deps: SlotDependencies,
+  ) {
+    this.breaker = new ProviderBreaker(provider.id, settings.breaker, deps.now, (transition) =>
+      deps.events.emit('breaker', transition),
+    );
+  }
+
+  get id(): string {
+    return this.provider.id;
+  }
+
+  /** The end of the current cool-down, or 0 when there is none. */
+  get cooldownUntil(): number {
+    return this.#cooldownUntil > this.deps.now() ? this.#cooldownUntil : 0;
+  }
+
+  availability(): Availability {
+    if (!this.breaker.available) {
+      return 'open';
+    }
+    return this.cooldownUntil > 0 ? 'cooling_down' : 'available';
+  }
+
+  /** The earliest time this provider may take traffic again. */
+  availableAt(): number {
+    const now = this.deps.now();
+    const breakerAt = this.breaker.available ? now : (this.breaker.openUntil ?? now);
+    return Math.max(breakerAt, this.cooldownUntil, now);
+  }
+
+  async send(
+    request: Omit<SendRequest, 'attempt'>,
+    message: MessageAttempts,
+  ): Promise<SlotOutcome> {
+    const { max_attempts: maxAttempts, budget_ms: budgetMs } = this.settings.retry;
+    const budgetEnd = this.deps.now() + budgetMs;
+    let lastError: ProviderError | undefined;
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      if (this.deps.now() >= message.deadline) {
+        return { kind: 'deadline' };
+      }
+      const admission = this.breaker.tryAdmit();
+      if (!admission) {
+        return lastError ? { kind: 'failed', error: lastError } : { kind: 'unavailable' };
+      }
+
+      const outcome = await this.#attempt(request, message);
+      this.breaker.record(admission, healthOf(outcome));
+      if (outcome.ok) {
+        return { kind: 'sent', result: outcome.result };
+      }
+
+      const { error } = outcome;
+      lastError = error;
+      switch (error.errorClass) {
+        case 'rejected':
+          return { kind: 'rejected', error };
+        case 'ambiguous':
+          return { kind: 'ambiguous', error };
+        case 'provider':
+          return { kind: 'failed', error };
+        case 'transient':
+        case 'throttled':
+          break;
+      }
+      if (attempt === maxAttempts) {
+        break;
+      }
+
+      const delay = this.#retryDelay(error, attempt);
+      const resumeAt = this.deps.now() + delay;
+      if (resumeAt >= message.deadline || resumeAt > budgetEnd) {
+        break;
+      }
+      this.deps.events.emit('retry', {
+        message_id: message.messageId,
+        provider: this.id,
+        retry: attempt,
+        delay_ms: delay,
+      });
+      await sleep(delay);
+    }
+    return lastError ? { kind: 'failed', error: lastError } : { kind: 'unavailable' };
+  }
+
+  /** Returns the wait before the next attempt, and starts a cool-down for a throttling answer. */
+  #retryDelay(error: ProviderError, attempt: number): number {
+    const backoff = fullJitterBackoff(attempt, this.settings.retry, this.deps.random);
+    const delay = error.retryAfterMs ?? backoff;
+    if (error.errorClass !== 'throttled') {
+      return delay;
+    }
+
+    const until = this.deps.now() + delay;
+    this.#cooldownUntil = Math.max(this.#cooldownUntil, until);
+    this.deps.events.emit('cooldown', { provider: this.id, until, delay_ms: delay });
+    return delay;
+  }
+
+  async #attempt(
+    base: Omit<SendRequest, 'attempt'>,
+    message: MessageAttempts,
+  ): Promise<AttemptResult> {
+    const started = this.deps.now();
+    const number = message.attempts.length + 1;
+    const timeoutMs = Math.max(
+      0,
+      Math.min(this.settings.attempt_timeout_ms, message.deadline - started),
+    );
+    const outcome = await runWithTimeout(
+      (signal) => this.provider.send({ ...base, attempt: number }, signal),
+      timeoutMs,
+    );
+    const durationMs = this.deps.now() - started;
+
+    const error = outcome.ok ? undefined : outcome.error;
+    const record: AttemptRecord = {
+      provider: this.id,
+      outcome: error ? error.errorClass : 'sent',
+      http_status: error?.httpStatus ?? null,
+      provider_code: error?.providerCode ?? null,
+      duration_ms: durationMs,
+    };
+    message.attempts.push(record);
+    this.deps.events.emit('attempt', {
+      ...record,
+      message_id: message.messageId,
+      attempt: number,
+      ...(error ? { error: error.message } : {}),
+      unclassified: error?.unclassified ?? false,
+      config_fault: error?.configFault ?? false,
+    });
+    return outcome;
+  }
+}
+
+/** Maps an attempt to what it says about the provider's health. */
+function healthOf(outcome: AttemptResult): HealthOutcome {
+  if (outcome.ok) {
+    return 'success';
+  }
+  const { error } = outcome;
+  switch (error.errorClass) {
+    case 'rejected':
+      // The provider answered correctly about a bad message: it is healthy.
+      return 'success';
+    case 'throttled':
+      return 'neutral';
+    case 'provider':
+      return error.configFault ? 'config_fault' : 'failure';
+    case 'transient':
+    case 'ambiguous':
+      return 'failure';
+  }
+}
+
+/**
+ * Runs one attempt with its own AbortSignal that aborts after `timeoutMs`. An adapter that does
+ * not settle within a short grace after the abort is treated as an ambiguous timeout.
+ */
+async function runWithTimeout(
+  run: (signal: AbortSignal) => Promise<SendResult>,
+  timeoutMs: number,
+): Promise<AttemptResult> {
+  const controller = new AbortController();
+  let graceTimer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    controller.signal.addEventListener('abort', () => {
+      graceTimer = setTimeout(
+        () =>
+          reject(
+            new ProviderError({
+              errorClass: 'ambiguous',
+              message: `attempt timed out after ${timeoutMs} ms and the adapter did not stop`,
+            }),
+          ),
+        ABORT_GRACE_MS,
+      );
+    });
+  });
+  const timer = setTimeout(
+    () =>
+      controller.abort(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+
+  try {
+    const result = await Promise.race([run(controller.signal), abandoned]);
+    return { ok: true, result };
+  } catch (error) {
+    return { ok: false, error: asProviderError(error) };
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(graceTimer);
+  }
+}
+
+function asProviderError(error: unknown): ProviderError {
+  if (isProviderError(error)) {
+    return error;
+  }
+  // An adapter is meant to throw only ProviderError; anything else is a defect whose effect on
+  // the provider is unknown, so it is treated as possibly sent.
+  const name = error instanceof Error ? error.name : typeof error;
+  return new ProviderError({
+    errorClass: 'ambiguous',
+    message: `adapter failed with an unexpected ${name}`,
+    unclassified: true,
+    cause: error,
+  });
+}
