@@ -1,0 +1,103 @@
+import { isAbsolute, join } from 'node:path';
+
+import type { SmsProvider } from '../providers/contract.js';
+import { providerDefinitions } from '../providers/registry.js';
+import type { Config, ProviderConfig } from './config/index.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { ErrorLog } from './escalation/error-log.js';
+import { Escalator } from './escalation/escalator.js';
+import { GatewayEvents } from './events.js';
+import { ProviderSlot } from './resilience/provider-slot.js';
+import { Router, type Route } from './routing/router.js';
+import { ProviderStats } from './status/provider-stats.js';
+
+/** Services a gateway uses; tests replace them to control time and chance. */
+export interface GatewayOptions {
+  readonly now?: () => number;
+  readonly random?: () => number;
+  /** Called when an escalation channel fails to take an event. */
+  readonly onChannelError?: (channel: string, eventId: string, error: unknown) => void;
+}
+
+/** Every part of one gateway instance, wired from a config. */
+export interface Gateway {
+  readonly config: Config;
+  readonly events: GatewayEvents;
+  readonly slots: ReadonlyMap<string, ProviderSlot>;
+  readonly router: Router;
+  readonly dispatcher: Dispatcher;
+  readonly escalator: Escalator;
+  readonly errorLog: ErrorLog;
+  readonly stats: ProviderStats;
+  readonly now: () => number;
+  /** Waits for messages in flight and pending escalations, then releases timers and files. */
+  close(): Promise<void>;
+}
+
+/** Builds a gateway from a validated config. Starts no server and opens no sockets. */
+export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const events = new GatewayEvents();
+  const stats = new ProviderStats(now);
+  events.on('attempt', (event) => stats.record(event));
+
+  const slots = new Map<string, ProviderSlot>();
+  for (const providerConfig of config.providers) {
+    if (!providerConfig.enabled) {
+      continue;
+    }
+    const provider = createProvider(providerConfig, { now, random });
+    slots.set(provider.id, new ProviderSlot(provider, providerConfig, { now, random, events }));
+  }
+
+  const routes: Route[] = Object.entries(config.routes).map(([name, settings]) => ({
+    name,
+    settings,
+    slots: settings.providers.flatMap((id) => slots.get(id) ?? []),
+  }));
+  const router = new Router(routes, now, events);
+
+  const { path, include_full_recipient: includeFullRecipient } = config.escalation.error_log;
+  const errorLog = new ErrorLog(isAbsolute(path) ? path : join(config.data_dir, path));
+  const escalator = new Escalator({
+    errorLog,
+    includeFullRecipient,
+    now,
+    onChannelError: options.onChannelError ?? (() => undefined),
+  });
+  const dispatcher = new Dispatcher(router, escalator, now);
+
+  return {
+    config,
+    events,
+    slots,
+    router,
+    dispatcher,
+    escalator,
+    errorLog,
+    stats,
+    now,
+    async close() {
+      await dispatcher.drain();
+      await escalator.flush();
+      await errorLog.close();
+      for (const slot of slots.values()) {
+        slot.breaker.shutdown();
+      }
+    },
+  };
+}
+
+function createProvider(
+  config: ProviderConfig,
+  context: { now: () => number; random: () => number },
+): SmsProvider {
+  const definition = providerDefinitions[config.type];
+  // The config schema validated the options against this definition's shape.
+  return (definition.create as (id: string, options: unknown, ctx: typeof context) => SmsProvider)(
+    config.id,
+    config.options,
+    context,
+  );
+}

@@ -1,0 +1,106 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import type { Logger } from 'pino';
+
+import { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import { adminRoutes } from './admin.js';
+import { bearerAuth } from './auth.js';
+import type { AppEnv } from './context.js';
+import { messageRoutes } from './messages.js';
+import { problem, problemResponse } from './problem.js';
+import { requestId } from './request-id.js';
+import { statusRoutes } from './status-routes.js';
+
+/** Largest request body the API reads. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export interface AppOptions {
+  readonly logger: Logger;
+  /** Returns true once shutdown has begun. */
+  readonly isDraining: () => boolean;
+}
+
+/** Builds the HTTP API of `gateway`. */
+export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
+  const { config } = gateway;
+  const app = new Hono<AppEnv>();
+  const apiKeys = config.api_keys.map(({ name, key }) => ({ name, secret: key }));
+  const adminTokens = config.admin_tokens.map(({ name, token }) => ({ name, secret: token }));
+
+  app.use(requestId(config.server.trust_request_id));
+  app.use(requestLog(options.logger));
+  app.use(drainGuard(options.isDraining));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_REQUEST_BYTES,
+      onError: () => {
+        throw problem(
+          'payload_too_large',
+          `The request body is larger than ${MAX_REQUEST_BYTES} bytes; send one message per request.`,
+        );
+      },
+    }),
+  );
+
+  app.route('/', statusRoutes(gateway, bearerAuth(apiKeys, 'API key')));
+  app.use('/v1/*', bearerAuth(apiKeys, 'API key'));
+  app.route('/v1', messageRoutes(gateway, options.logger));
+  app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
+  app.route('/admin', adminRoutes(gateway, options.logger));
+
+  app.notFound(() => {
+    throw problem('not_found', 'No endpoint at this path; see the API reference in the README.');
+  });
+  app.onError((error, c) => {
+    if (!(error instanceof GatewayError)) {
+      options.logger.error({ err: error, request_id: c.get('requestId') }, 'request failed');
+    }
+    return problemResponse(c, error);
+  });
+  return app;
+}
+
+/** Logs one line per request with its status, outcome and the providers tried. */
+function requestLog(logger: Logger) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    await next();
+
+    const status = c.res.status;
+    const level = status >= 500 ? 'error' : 'info';
+    logger[level](
+      {
+        request_id: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        duration_ms: Math.round(performance.now() - started),
+        principal: c.get('principal'),
+        outcome: c.get('outcome'),
+        providers: c.get('providersTried'),
+      },
+      'request',
+    );
+  });
+}
+
+/**
+ * Answers 503 to requests that arrive once shutdown has begun, and marks every response written
+ * after that point `Connection: close` so that keep-alive clients let go of the socket.
+ */
+function drainGuard(isDraining: () => boolean) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (isDraining()) {
+      throw new GatewayError('shutting_down', {
+        detail: 'The gateway is shutting down; retry against another instance or in a moment.',
+        headers: { 'Retry-After': '1', Connection: 'close' },
+      });
+    }
+    await next();
+    if (isDraining()) {
+      c.res.headers.set('Connection', 'close');
+    }
+  });
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+import type { OutboundMessage } from '../dispatch/dispatcher.js';
+import { GatewayError, type FieldError } from '../errors.js';
+import {
+  countSegments,
+  MAX_BODY_LENGTH,
+  normalizeRecipient,
+  normalizeSender,
+  type NormalizeRecipientOptions,
+} from '../sms/index.js';
+
+const fields = ['to', 'body', 'from', 'route', 'reference'] as const;
+
+const messageSchema = z.strictObject({
+  to: z.string(),
+  body: z.string(),
+  from: z.string().optional(),
+  route: z.string().min(1).max(64).optional(),
+  reference: z.string().min(1).max(64).optional(),
+});
+
+/** A parsed `POST /v1/messages` body with its segment estimate. */
+export interface MessageRequest {
+  readonly message: OutboundMessage;
+  readonly segments: number;
+}
+
+/**
+ * Validates a `POST /v1/messages` body and normalizes its recipient and sender. Throws
+ * `GatewayError` `invalid_request` listing every problem field by field.
+ */
+export function parseMessageRequest(
+  input: unknown,
+  numbers: NormalizeRecipientOptions,
+): MessageRequest {
+  const parsed = messageSchema.safeParse(input);
+  if (!parsed.success) {
+    throw invalid(parsed.error.issues.map(fieldError));
+  }
+
+  const { to, body, from, route, reference } = parsed.data;
+  const errors: FieldError[] = [];
+  const recipient = normalizeRecipient(to, numbers);
+  if (!recipient.ok) {
+    errors.push({ path: 'to', code: recipient.code, message: recipient.message });
+  }
+  const sender = from === undefined ? undefined : normalizeSender(from);
+  if (sender && !sender.ok) {
+    errors.push({ path: 'from', code: sender.code, message: sender.message });
+  }
+  const length = [...body].length;
+  if (length === 0) {
+    errors.push({ path: 'body', code: 'body_empty', message: 'body must not be empty' });
+  }
+  if (length > MAX_BODY_LENGTH) {
+    errors.push({
+      path: 'body',
+      code: 'body_too_long',
+      message: `body must be at most ${MAX_BODY_LENGTH} characters, got ${length}`,
+    });
+  }
+  if (!recipient.ok || (sender && !sender.ok) || errors.length > 0) {
+    throw invalid(errors);
+  }
+
+  const { encoding, segments } = countSegments(body);
+  return {
+    segments,
+    message: {
+      to: recipient.e164,
+      callingCode: recipient.countryCallingCode,
+      body,
+      encoding,
+      ...(sender?.ok ? { from: sender.sender } : {}),
+      ...(route === undefined ? {} : { route }),
+      ...(reference === undefined ? {} : { reference }),
+    },
+  };
+}
+
+/** Returns the `invalid_request` error for a body that is not valid JSON. */
+export function malformedJson(): GatewayError {
+  return invalid([
+    { path: '', code: 'malformed_json', message: 'the request body is not valid JSON' },
+  ]);
+}
+
+function invalid(errors: readonly FieldError[]): GatewayError {
+  const first = errors[0];
+  const detail =
+    errors.length === 1 && first
+      ? `${first.path || 'request body'}: ${first.message}.`
+      : `The request has ${errors.length} invalid fields; see "errors".`;
+  return new GatewayError('invalid_request', { detail, errors });
+}
+
+function fieldError(issue: z.core.$ZodIssue): FieldError {
+  const path = issue.path.join('.');
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return {
+        path: issue.keys.join(','),
+        code: 'unknown_field',
+        message: `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}; allowed fields are ${fields.join(', ')}`,
+      };
+    case 'invalid_type':
+      return issue.input === undefined
+        ? { path, code: 'missing_field', message: `${path} is required` }
+        : {
+            path,
+            code: 'invalid_type',
+            message: `${path || 'the request body'} must be ${issue.expected === 'object' ? 'a JSON object' : issue.expected}`,
+          };
+    case 'too_small':
+      return { path, code: 'too_short', message: `${path} must not be empty` };
+    case 'too_big':
+      return {
+        path,
+        code: 'too_long',
+        message: `${path} must be at most ${String(issue.maximum)} characters`,
+      };
+    default:
+      return { path, code: 'invalid_value', message: issue.message };
+  }
+}

@@ -1,0 +1,116 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+
+import type { Dispatch } from '../dispatch/dispatcher.js';
+import { GatewayError, rejectionProblem } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import type { AppEnv } from './context.js';
+import { malformedJson, parseMessageRequest, type MessageRequest } from './message-request.js';
+import { problem } from './problem.js';
+
+/** Routes under `/v1` that send messages. */
+export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  const { number_validation: validation, default_region: defaultRegion } = gateway.config;
+  const numbers = { validation, ...(defaultRegion ? { defaultRegion } : {}) };
+
+  routes.post('/messages', async (c) => {
+    const input = await readJson(c);
+    const request = parseMessageRequest(input, numbers);
+    const dispatch = await gateway.dispatcher.dispatch(request.message, {
+      requestId: c.get('requestId'),
+    });
+
+    c.set('outcome', dispatch.result.kind);
+    c.set('providersTried', [...new Set(dispatch.result.attempts.map((a) => a.provider))]);
+    if (dispatch.result.kind === 'sent' && dispatch.result.possibleDuplicate) {
+      logger.warn(
+        { request_id: c.get('requestId'), message_id: dispatch.id },
+        'message sent after an ambiguous attempt; it may have been delivered twice',
+      );
+    }
+    return c.json(sentBody(c, request, dispatch, gateway.now), 200);
+  });
+  return routes;
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const type = c.req.header('Content-Type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw problem(
+      'unsupported_media_type',
+      'Send the message as JSON with "Content-Type: application/json".',
+    );
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw malformedJson();
+  }
+}
+
+/** Returns the 200 body of a sent message, or throws the problem for any other result. */
+function sentBody(
+  c: Context<AppEnv>,
+  request: MessageRequest,
+  dispatch: Dispatch,
+  now: () => number,
+) {
+  const { result } = dispatch;
+  const { message } = request;
+  const common = { id: dispatch.id, route: dispatch.route, attempts: result.attempts };
+
+  switch (result.kind) {
+    case 'sent':
+      return {
+        id: dispatch.id,
+        status: 'sent',
+        to: message.to,
+        provider: result.provider,
+        provider_message_id: result.providerMessageId,
+        segments: result.providerSegments ?? request.segments,
+        encoding: message.encoding,
+        possible_duplicate: result.possibleDuplicate,
+        reference: message.reference ?? null,
+        route: dispatch.route,
+        attempts: result.attempts,
+        request_id: c.get('requestId'),
+      };
+    case 'rejected':
+      throw new GatewayError(rejectionProblem[result.rejection], {
+        detail: `Provider ${result.provider} rejected the message: ${result.detail}. Another provider would reject it too, so it was not tried.`,
+        extensions: common,
+      });
+    case 'all_providers_failed':
+      throw new GatewayError('all_providers_failed', {
+        detail: 'Every provider of the route failed; the message was escalated.',
+        extensions: { ...common, escalated_to: dispatch.escalatedTo },
+      });
+    case 'outcome_unknown':
+      throw new GatewayError('outcome_unknown', {
+        detail:
+          'A provider may have accepted the message before the attempt failed, and the route does not fail over in that case; check delivery before resending.',
+        extensions: { ...common, escalated_to: dispatch.escalatedTo },
+      });
+    case 'deadline_exceeded':
+      throw new GatewayError('deadline_exceeded', {
+        detail: 'The message deadline passed before any provider accepted the message.',
+        extensions: { ...common, escalated_to: dispatch.escalatedTo },
+      });
+    case 'no_provider_available': {
+      const waitMs = Number.isFinite(result.retryAt) ? result.retryAt - now() : 1000;
+      const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+      throw new GatewayError('no_provider_available', {
+        detail: `Every provider of route "${dispatch.route}" is open or cooling down; retry after ${retryAfter} s.`,
+        extensions: {
+          ...common,
+          escalated_to: dispatch.escalatedTo,
+          retry_after: Number(retryAfter),
+        },
+        headers: { 'Retry-After': retryAfter },
+      });
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+
+import type { GatewayEvents } from '../events.js';
+
+/**
+ * Logs the resilience events of one gateway: every attempt's outcome, every retry, cool-down,
+ * failover and breaker transition. Adapter messages are log-safe by contract; phone numbers and
+ * message bodies never reach these events.
+ */
+export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
+  events.on('attempt', (event) => {
+    if (event.outcome === 'sent') {
+      logger.info(event, 'attempt sent');
+      return;
+    }
+    if (event.unclassified) {
+      logger.warn(event, 'attempt failed with an unclassified provider answer');
+      return;
+    }
+    if (event.config_fault) {
+      logger.error(event, 'provider configuration fault');
+      return;
+    }
+    logger.warn(event, 'attempt failed');
+  });
+  events.on('retry', (event) => logger.info(event, 'retry scheduled'));
+  events.on('cooldown', (event) =>
+    logger.warn({ ...event, until: new Date(event.until).toISOString() }, 'provider cooling down'),
+  );
+  events.on('failover', (event) => logger.warn(event, 'failover'));
+  events.on('breaker', (event) => {
+    const level = event.to === 'open' ? 'error' : event.to === 'closed' ? 'info' : 'warn';
+    logger[level]({ ...event, at: new Date(event.at).toISOString() }, `breaker ${event.to}`);
+  });
+}

@@ -1,0 +1,82 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+
+import { serve } from '@hono/node-server';
+import type { Logger } from 'pino';
+
+import type { Gateway } from './gateway.js';
+import { createApp } from './http/app.js';
+import { logGatewayEvents } from './observability/log-events.js';
+
+/** A running gateway server. */
+export interface RunningServer {
+  readonly server: Server;
+  /** The bound address, such as `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Stops the server gracefully: refuses new connections, closes idle keep-alive sockets, lets
+   * messages in flight finish (up to `server.shutdown_timeout_ms`), flushes escalations, then
+   * closes every socket left. Resolves once everything is released.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** Starts the HTTP server of `gateway` and resolves once it listens. */
+export async function startServer(gateway: Gateway, logger: Logger): Promise<RunningServer> {
+  let draining = false;
+  logGatewayEvents(gateway.events, logger);
+  const app = createApp(gateway, { logger, isDraining: () => draining });
+  const { host, port, shutdown_timeout_ms: shutdownTimeoutMs } = gateway.config.server;
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, hostname: host, port }, () =>
+      resolve(started as Server),
+    ) as Server;
+    started.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${hostPart}:${address.port}`;
+  logger.info({ address: address.address, port: address.port, url }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      logger.info({ in_flight: gateway.dispatcher.inFlight }, 'shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+
+      const drained = await withTimeout(gateway.close(), shutdownTimeoutMs);
+      if (!drained) {
+        logger.error(
+          { in_flight: gateway.dispatcher.inFlight, timeout_ms: shutdownTimeoutMs },
+          'shutdown timed out with messages still in flight',
+        );
+      }
+      server.closeIdleConnections();
+      if (!(await withTimeout(closed, 1000))) {
+        server.closeAllConnections();
+        await closed;
+      }
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return { server, url, port: address.port, shutdown };
+}
+
+/** Resolves true when `work` settles within `ms`, false otherwise. */
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
