@@ -42,15 +42,25 @@ export interface SendResult {
   readonly segments?: number;
 }
 
+/** Hints about one attempt that travel next to its AbortSignal. */
+export interface SendOptions {
+  /**
+   * Milliseconds until `signal` aborts for a timeout (the per-attempt timeout, or less when the
+   * message deadline is nearer). Adapters whose SDK takes no signal set the SDK's own timeout from
+   * it, so that its socket closes when the attempt ends.
+   */
+  readonly timeoutMs?: number;
+}
+
 /**
  * An adapter for one configured provider. `send` performs exactly one attempt (no retries of its
  * own), stops when `signal` aborts, and either resolves with a `SendResult` or rejects with a
- * `ProviderError`.
+ * `ProviderError`. Callers should pass `options.timeoutMs` with every signal that has a timeout.
  */
 export interface SmsProvider {
   readonly id: string;
   readonly type: string;
-  send(request: SendRequest, signal: AbortSignal): Promise<SendResult>;
+  send(request: SendRequest, signal: AbortSignal, options?: SendOptions): Promise<SendResult>;
 }
 
 /** Fields of a `ProviderError`. */
