@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { z } from 'zod';
 
@@ -89,12 +88,7 @@ export class SimulatorProvider implements SmsProvider {
     const { mode, latency_ms: latencyMs, failure_rate: failureRate } = this.#settings;
     const fails = mode !== 'ok' && this.context.random() < failureRate;
 
-    if (fails && mode === 'hang') {
-      await waitForAbort(signal);
-    }
-    await sleep(latencyMs, undefined, { signal }).catch(() => {
-      throw abortError(signal);
-    });
+    await wait(fails && mode === 'hang' ? Infinity : latencyMs, signal);
 
     if (fails && mode !== 'hang') {
       throw failures[mode]();
@@ -104,13 +98,26 @@ export class SimulatorProvider implements SmsProvider {
   }
 }
 
-function waitForAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
+/**
+ * Resolves after `ms` (never when it is Infinity) and rejects when `signal` aborts first. Built
+ * on the global `setTimeout` so that fake timers in tests control it.
+ */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
     if (signal.aborted) {
-      onAbort();
+      reject(abortError(signal));
       return;
     }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = Number.isFinite(ms)
+      ? setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms)
+      : undefined;
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

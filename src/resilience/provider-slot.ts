@@ -175,7 +175,7 @@ export class ProviderSlot {
       Math.min(this.settings.attempt_timeout_ms, message.deadline - started),
     );
     const outcome = await runWithTimeout(
-      (signal) => this.provider.send({ ...base, attempt: number }, signal),
+      (signal) => this.provider.send({ ...base, attempt: number }, signal, { timeoutMs }),
       timeoutMs,
     );
     const durationMs = this.deps.now() - started;
