@@ -1,0 +1,122 @@
+import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
+import { z } from 'zod';
+
+import { didYouMean } from './hints.js';
+import { durationMs } from './resilience-schema.js';
+
+/** The channels a route can escalate to; each has a table under `[escalation]`. */
+export const escalationChannels = ['error_log'] as const;
+
+/** The route a message takes when it names none and no calling code matches. */
+export const DEFAULT_ROUTE = 'default';
+
+/** Country calling codes known to libphonenumber-js, such as "1" and "44". */
+const knownCallingCodes = new Set<string>(
+  getCountries().map((country) => getCountryCallingCode(country)),
+);
+
+const callingCodeSchema = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, {
+    error: 'must be a country calling code of 1 to 3 digits without "+", such as "44"',
+    abort: true,
+  })
+  .refine((code) => knownCallingCodes.has(code), 'must be the calling code of a country');
+
+const escalateSchema = z
+  .array(z.enum(escalationChannels))
+  .superRefine((channels, context) => {
+    channels.forEach((channel, index) => {
+      if (channels.indexOf(channel) !== index) {
+        context.addIssue({ code: 'custom', path: [index], message: 'must not repeat a channel' });
+      }
+    });
+  })
+  .default(['error_log']);
+
+const routeSchema = z.strictObject({
+  providers: z.array(z.string()).min(1),
+  deadline_ms: durationMs().default(15_000),
+  on_ambiguous: z.enum(['failover', 'stop']).default('failover'),
+  calling_codes: z.array(callingCodeSchema).default([]),
+  escalate: escalateSchema,
+});
+
+const routeName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}$/,
+    'must be 1 to 64 lowercase letters, digits, "_" or "-", starting with a letter or digit',
+  );
+
+/** `[routes.<name>]`: the routes, one of them named `default`. */
+export const routesSchema = z.record(routeName, routeSchema).superRefine((routes, context) => {
+  if (!Object.hasOwn(routes, DEFAULT_ROUTE)) {
+    context.addIssue({ code: 'custom', message: `must include a route named "${DEFAULT_ROUTE}"` });
+  }
+
+  const owners = new Map<string, string>();
+  for (const [name, route] of Object.entries(routes)) {
+    route.calling_codes.forEach((code, index) => {
+      const owner = owners.get(code);
+      if (owner === undefined) {
+        owners.set(code, name);
+        return;
+      }
+      const where = owner === name ? 'this route already lists it' : `route "${owner}" has it`;
+      context.addIssue({
+        code: 'custom',
+        path: [name, 'calling_codes', index],
+        message: `must belong to one route only, but ${where}`,
+      });
+    });
+  }
+});
+
+export type RouteEntry = z.output<typeof routeSchema>;
+
+/** The provider ids a route may list, by whether the provider is enabled. */
+export interface ProviderIndex {
+  readonly ids: readonly string[];
+  readonly enabled: ReadonlySet<string>;
+}
+
+/**
+ * Checks one route's provider list against the configured providers: every id known, none
+ * repeated, and at least one enabled, because a route whose providers are all disabled cannot
+ * send anything. Adds issues under `routes.<name>.providers`.
+ */
+export function checkRouteProviders(
+  name: string,
+  route: RouteEntry,
+  providers: ProviderIndex,
+  context: z.core.$RefinementCtx<unknown>,
+): void {
+  const path = ['routes', name, 'providers'];
+  route.providers.forEach((id, index) => {
+    if (!providers.ids.includes(id)) {
+      context.addIssue({
+        code: 'custom',
+        path: [...path, index],
+        message: 'must be the id of a configured provider',
+        params: { hint: didYouMean(id, providers.ids) },
+      });
+    } else if (route.providers.indexOf(id) !== index) {
+      context.addIssue({
+        code: 'custom',
+        path: [...path, index],
+        message: 'must not repeat a provider of this route',
+      });
+    }
+  });
+
+  const known = route.providers.filter((id) => providers.ids.includes(id));
+  if (known.length === route.providers.length && !known.some((id) => providers.enabled.has(id))) {
+    const verb = known.length === 1 ? 'is' : 'are';
+    context.addIssue({
+      code: 'custom',
+      path,
+      message: `must include an enabled provider, but ${known.join(', ')} ${verb} disabled`,
+    });
+  }
+}
