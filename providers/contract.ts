@@ -125,7 +125,15 @@ export interface ProviderContext {
 export interface ProviderDefinition<Type extends string, Shape extends z.ZodRawShape> {
   readonly type: Type;
   readonly options: Shape;
+  /** Checks rules that span several options; config validation reports each problem. */
+  readonly check?: (options: z.output<z.ZodObject<Shape>>) => readonly OptionProblem[];
   create(id: string, options: z.output<z.ZodObject<Shape>>, context: ProviderContext): SmsProvider;
+}
+
+/** A config problem that an adapter's `check` found, on one of its option keys. */
+export interface OptionProblem {
+  readonly key: string;
+  readonly message: string;
 }
 
 /** Declares a provider type with its literal name and option types inferred. */

@@ -88,6 +88,11 @@ function segmentsOf(numSegments: string | undefined): number | undefined {
 export const twilioDefinition = defineProvider({
   type: 'twilio',
   options: twilioOptions,
+  check(options) {
+    return options.from === undefined && options.messaging_service_sid === undefined
+      ? [{ key: 'from', message: 'is required unless messaging_service_sid is set' }]
+      : [];
+  },
   create(id, options, context) {
     return new TwilioProvider(id, options, context);
   },

@@ -41,7 +41,16 @@ function entrySchema(type: ProviderType): EntrySchema {
   }
 
   const schema = z.strictObject({ ...commonShape, ...options, type: z.literal(type) });
-  return schema as unknown as EntrySchema;
+  const check = providerDefinitions[type].check as
+    ((value: unknown) => readonly { key: string; message: string }[]) | undefined;
+  const checked = check
+    ? schema.superRefine((value, ctx) => {
+        for (const problem of check(value)) {
+          ctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
+        }
+      })
+    : schema;
+  return checked as unknown as EntrySchema;
 }
 
 const entrySchemas = (Object.keys(providerDefinitions) as ProviderType[]).map(entrySchema);

@@ -347,3 +347,20 @@ describe('secrets in messages', () => {
     expect(issue?.message).not.toContain('secret-in-file');
   });
 });
+
+describe('adapter checks', () => {
+  it('requires a Twilio sender', () => {
+    const text = `${base}
+[[providers]]
+id = "twilio-main"
+type = "twilio"
+account_sid = "AC00000000000000000000000000000000"
+auth_token = "test-token"
+`;
+    const issues = issuesOf(text);
+
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('providers[2].from');
+    expect(issues[0]?.message).toBe('is required unless messaging_service_sid is set');
+  });
+});
