@@ -62,7 +62,10 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   return app;
 }
 
-/** Logs one line per request with its status, outcome and the providers tried. */
+/**
+ * Logs one line per request with its status, outcome, the providers tried and, for a message, its
+ * id and reference.
+ */
 function requestLog(logger: Logger) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now();
@@ -80,6 +83,8 @@ function requestLog(logger: Logger) {
         principal: c.get('principal'),
         outcome: c.get('outcome'),
         providers: c.get('providersTried'),
+        message_id: c.get('messageId'),
+        reference: c.get('reference'),
       },
       'request',
     );

@@ -6,6 +6,10 @@ export interface RequestVariables {
   /** What the request log line reports about the outcome, beyond the status. */
   outcome: string;
   providersTried: readonly string[];
+  /** Id of the message that the request created, which its attempt log lines carry. */
+  messageId: string;
+  /** The client's reference of that message. */
+  reference: string;
 }
 
 export interface AppEnv {

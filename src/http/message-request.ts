@@ -34,7 +34,9 @@ export function parseMessageRequest(
   input: unknown,
   numbers: NormalizeRecipientOptions,
 ): MessageRequest {
-  const parsed = messageSchema.safeParse(input);
+  // zod 4 leaves `issue.input` out unless asked, and `fieldError` needs it to tell a missing field
+  // from one of the wrong type.
+  const parsed = messageSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw invalid(parsed.error.issues.map(fieldError));
   }
@@ -88,11 +90,21 @@ export function malformedJson(): GatewayError {
 
 function invalid(errors: readonly FieldError[]): GatewayError {
   const first = errors[0];
-  const detail =
-    errors.length === 1 && first
-      ? `${first.path || 'request body'}: ${first.message}.`
-      : `The request has ${errors.length} invalid fields; see "errors".`;
-  return new GatewayError('invalid_request', { detail, errors });
+  if (errors.length !== 1 || !first) {
+    const detail = `The request has ${errors.length} invalid fields; see "errors".`;
+    return new GatewayError('invalid_request', { detail, errors });
+  }
+
+  const field = first.path ? `${first.path}: ` : '';
+  return new GatewayError('invalid_request', {
+    detail: `${field}${asSentence(first.message)}`,
+    errors,
+  });
+}
+
+/** Ends `text` with a full stop unless it already ends with punctuation. */
+function asSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function fieldError(issue: z.core.$ZodIssue): FieldError {
@@ -104,14 +116,14 @@ function fieldError(issue: z.core.$ZodIssue): FieldError {
         code: 'unknown_field',
         message: `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}; allowed fields are ${fields.join(', ')}`,
       };
-    case 'invalid_type':
-      return issue.input === undefined
-        ? { path, code: 'missing_field', message: `${path} is required` }
-        : {
-            path,
-            code: 'invalid_type',
-            message: `${path || 'the request body'} must be ${issue.expected === 'object' ? 'a JSON object' : issue.expected}`,
-          };
+    case 'invalid_type': {
+      if (issue.input === undefined) {
+        return { path, code: 'missing_field', message: `${path} is required` };
+      }
+      const expected = issue.expected === 'object' ? 'a JSON object' : `a ${issue.expected}`;
+      const subject = path || 'the request body';
+      return { path, code: 'invalid_type', message: `${subject} must be ${expected}` };
+    }
     case 'too_small':
       return { path, code: 'too_short', message: `${path} must not be empty` };
     case 'too_big':

@@ -24,6 +24,22 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
 
     c.set('outcome', dispatch.result.kind);
     c.set('providersTried', [...new Set(dispatch.result.attempts.map((a) => a.provider))]);
+    c.set('messageId', dispatch.id);
+    if (request.message.reference !== undefined) {
+      c.set('reference', request.message.reference);
+    }
+    if (dispatch.escalatedTo.length > 0) {
+      logger.error(
+        {
+          request_id: c.get('requestId'),
+          message_id: dispatch.id,
+          reason: dispatch.result.kind,
+          route: dispatch.route,
+          channels: dispatch.escalatedTo,
+        },
+        'message escalated',
+      );
+    }
     if (dispatch.result.kind === 'sent' && dispatch.result.possibleDuplicate) {
       logger.warn(
         { request_id: c.get('requestId'), message_id: dispatch.id },
