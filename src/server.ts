@@ -8,6 +8,9 @@ import type { Gateway } from './gateway.js';
 import { createApp } from './http/app.js';
 import { logGatewayEvents } from './observability/log-events.js';
 
+/** Time after the last message finished for its response to be written before sockets close. */
+const RESPONSE_GRACE_MS = 1000;
+
 /** A running gateway server. */
 export interface RunningServer {
   readonly server: Server;
@@ -16,8 +19,10 @@ export interface RunningServer {
   readonly port: number;
   /**
    * Stops the server gracefully: refuses new connections, closes idle keep-alive sockets, lets
-   * messages in flight finish (up to `server.shutdown_timeout_ms`), flushes escalations, then
-   * closes every socket left. Resolves once everything is released.
+   * messages in flight finish and flushes escalations (together up to
+   * `server.shutdown_timeout_ms`), gives their responses up to 1 s, then closes every socket
+   * left. When the timeout passes first, it closes every socket at once. Resolves once the server
+   * is closed.
    */
   shutdown(): Promise<void>;
 }
@@ -30,11 +35,14 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
   const { host, port, shutdown_timeout_ms: shutdownTimeoutMs } = gateway.config.server;
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: host, port }, () =>
-      resolve(started as Server),
-    ) as Server;
+    const started = serve({ fetch: app.fetch, hostname: host, port }, () => {
+      started.off('error', reject);
+      resolve(started as Server);
+    }) as Server;
     started.once('error', reject);
   });
+  // Without this listener an error after listening, such as a failed accept, would go unnoticed.
+  server.on('error', (error) => logger.error({ err: error }, 'server error'));
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
@@ -49,17 +57,21 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
       server.closeIdleConnections();
 
       const drained = await withTimeout(gateway.close(), shutdownTimeoutMs);
-      if (!drained) {
+      if (drained) {
+        // The last responses may still be on their way out; give them a moment.
+        server.closeIdleConnections();
+        if (!(await withTimeout(closed, RESPONSE_GRACE_MS))) {
+          server.closeAllConnections();
+        }
+      } else {
+        // The deadline has passed, so nothing that is still open gets more time.
         logger.error(
           { in_flight: gateway.dispatcher.inFlight, timeout_ms: shutdownTimeoutMs },
           'shutdown timed out with messages still in flight',
         );
-      }
-      server.closeIdleConnections();
-      if (!(await withTimeout(closed, 1000))) {
         server.closeAllConnections();
-        await closed;
       }
+      await closed;
       logger.info('stopped');
     })();
     return stopping;
