@@ -16,6 +16,14 @@ import { statusRoutes } from './status-routes.js';
 /** Largest request body the API reads. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
+// Registered after the real handlers, so these answer only the methods that no handler took.
+const allowedMethods: Readonly<Record<string, string>> = {
+  '/health': 'GET, HEAD',
+  '/v1/providers': 'GET, HEAD',
+  '/v1/messages': 'POST',
+  '/admin/providers/:id/simulate': 'POST',
+};
+
 export interface AppOptions {
   readonly logger: Logger;
   /** Returns true once shutdown has begun. */
@@ -49,6 +57,14 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   app.route('/v1', messageRoutes(gateway, options.logger));
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
   app.route('/admin', adminRoutes(gateway, options.logger));
+  for (const [path, allowed] of Object.entries(allowedMethods)) {
+    app.all(path, () => {
+      throw new GatewayError('method_not_allowed', {
+        detail: `${path} accepts ${allowed} only.`,
+        headers: { Allow: allowed },
+      });
+    });
+  }
 
   app.notFound(() => {
     throw problem('not_found', 'No endpoint at this path; see the API reference in the README.');

@@ -249,7 +249,10 @@ export class ProviderBreaker {
     this.#since = at;
     this.#trialsInFlight = 0;
     this.#trialSuccesses = 0;
-    this.#consecutiveFailures = 0;
+    // The failure run that opened the breaker stays visible in status output while it is open.
+    if (to !== 'open') {
+      this.#consecutiveFailures = 0;
+    }
     this.#window.reset();
     this.#openUntil = to === 'open' ? at + this.settings.open_duration_ms : null;
     if (to === 'open') {

@@ -415,6 +415,18 @@ describe('problem responses', () => {
     expect(text).not.toContain('"stack"');
   });
 
+  it('answers 405 with Allow for a wrong method', async () => {
+    const relay = start();
+    const response = await relay.app.request('/v1/messages', {
+      headers: { Authorization: `Bearer ${API_KEY}` },
+    });
+    const problem = await problemOf(response);
+
+    expect(response.status).toBe(405);
+    expect(response.headers.get('Allow')).toBe('POST');
+    expect(problem.code).toBe('method_not_allowed');
+  });
+
   it('hides the message of an unexpected error', async () => {
     const relay = start();
     relay.app.get('/v1/boom', () => {

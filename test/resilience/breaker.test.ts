@@ -76,6 +76,7 @@ describe('consecutive policy', () => {
     expect(breaker.state).toBe('open');
     expect(transitions.map((t) => t.to)).toEqual(['open']);
     expect(transitions[0]?.reason).toBe('3 consecutive failures');
+    expect(breaker.snapshot().consecutive_failures).toBe(3);
   });
 
   it('neither resets nor counts neutral outcomes', () => {
