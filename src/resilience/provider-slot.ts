@@ -130,13 +130,16 @@ export class ProviderSlot {
         case 'throttled':
           break;
       }
-      if (attempt === maxAttempts) {
+      // A throttling answer starts a cool-down even on the last attempt, so that the router
+      // skips the provider for the next messages too.
+      const lastAttempt = attempt === maxAttempts;
+      if (lastAttempt && error.errorClass !== 'throttled') {
         break;
       }
 
       const delay = this.#retryDelay(error, attempt);
       const resumeAt = this.deps.now() + delay;
-      if (resumeAt >= message.deadline || resumeAt > budgetEnd) {
+      if (lastAttempt || resumeAt >= message.deadline || resumeAt > budgetEnd) {
         break;
       }
       this.deps.events.emit('retry', {
