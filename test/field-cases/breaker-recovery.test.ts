@@ -182,6 +182,25 @@ describe('half-open breaker under a burst', () => {
   });
 });
 
+describe('half-open breaker with several trial calls', () => {
+  it('admits half_open_max_calls trials under a burst', async () => {
+    const target = await start({
+      twilio: { breaker: { open_duration_ms: OPEN_MS, half_open_max_calls: 2 } },
+    });
+    await openTwilioBreaker(target);
+    await target.nextTransition(TWILIO_ID, 'half_open', 2 * OPEN_MS);
+    const before = twilio.requests.length;
+    // The trials succeed after 200 ms, so the rest of the burst arrives while they run.
+    twilio.respond = (request, index) => ({ ...created(request, index), delayMs: 200 });
+    const results = await sendAll(target, 10);
+
+    expect(twilio.requests.length - before).toBe(2);
+    expect(results.filter(({ body }) => body.provider === TWILIO_ID)).toHaveLength(2);
+    expect(results.filter(({ body }) => body.provider === VONAGE_ID)).toHaveLength(8);
+    expect(target.breakerState(TWILIO_ID)).toBe('closed');
+  });
+});
+
 describe('half-open breaker whose trial is rejected', () => {
   const invalidTo = '+15005550001';
   const rejectInvalidTo = (request: Parameters<typeof twilioCreated>[0], index: number) =>

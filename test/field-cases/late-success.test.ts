@@ -110,3 +110,45 @@ describe('late success while the breaker is open', () => {
     expect(snapshot?.open_until).toBe((opened?.at ?? 0) + OPEN_MS);
   });
 });
+
+describe('late failure after the breaker half-opened', () => {
+  // The breaker opens for 1 s after three fast failures, while a fourth call fails only after
+  // 1.5 s, when the breaker is already half-open. That stale failure must not re-open it.
+  async function burstWithLateFailure(): Promise<void> {
+    twilio = await startTwilioFake(async (_request, index) => {
+      await twilio.arrivals(4);
+      return { ...twilioError(503, 20503), delayMs: index < 3 ? 50 : 1500 };
+    });
+    vonage = await startVonageFake();
+    relay = startRelay(
+      relayToml({
+        twilioUrl: twilio.url,
+        vonageUrl: vonage.url,
+        twilio: {
+          retry: { max_attempts: 1 },
+          breaker: { failure_threshold: 3, open_duration_ms: 1000 },
+        },
+      }),
+    );
+    await Promise.all(
+      Array.from({ length: 4 }, (_, index) => relay.send({ to, body: `alert ${index}` })),
+    );
+  }
+
+  it('stays half-open after the stale failure', async () => {
+    await burstWithLateFailure();
+    const twilioTransitions = relay.transitions.filter((t) => t.provider === TWILIO_ID);
+
+    expect(twilioTransitions.map((t) => t.to)).toEqual(['open', 'half_open']);
+    expect(relay.breakerState(TWILIO_ID)).toBe('half_open');
+  });
+
+  it('sends the next message as a trial via twilio', async () => {
+    await burstWithLateFailure();
+    twilio.respond = (request, index) => twilioCreated(request, twilioSid(index));
+    const next = await messageBody(await relay.send({ to, body: 'fifth alert' }));
+
+    expect(next.provider).toBe(TWILIO_ID);
+    expect(twilio.requests).toHaveLength(5);
+  });
+});

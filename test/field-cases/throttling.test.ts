@@ -113,6 +113,18 @@ describe('twilio 429 with and without Retry-After', () => {
       expect(body.provider).toBe(VONAGE_ID);
     });
 
+    it('fails over at once when Retry-After outlasts the budget', async () => {
+      twilio = await startTwilioFake(() => twilioError(429, 20429, { 'Retry-After': '30' }));
+      vonage = await startVonageFake();
+      await start({ twilio: twilioTuning });
+      const body = await messageBody(await relay.send(message));
+
+      expect(body.attempts?.map((a) => a.outcome)).toEqual(['throttled', 'sent']);
+      expect(body.provider).toBe(VONAGE_ID);
+      expect(twilio.requests).toHaveLength(1);
+      expect(relay.retries).toEqual([]);
+    });
+
     it('cools twilio down after a 429 on its last attempt', async () => {
       twilio = await startTwilioFake(() => twilioError(429, 20429, { 'Retry-After': '30' }));
       vonage = await startVonageFake();
