@@ -76,7 +76,13 @@ function sentBody(
 ) {
   const { result } = dispatch;
   const { message } = request;
-  const common = { id: dispatch.id, route: dispatch.route, attempts: result.attempts };
+  const common = {
+    id: dispatch.id,
+    route: dispatch.route,
+    // An ambiguous attempt may have reached the recipient, so a resend may duplicate it.
+    possible_duplicate: result.attempts.some((attempt) => attempt.outcome === 'ambiguous'),
+    attempts: result.attempts,
+  };
 
   switch (result.kind) {
     case 'sent':
@@ -107,7 +113,7 @@ function sentBody(
     case 'outcome_unknown':
       throw new GatewayError('outcome_unknown', {
         detail:
-          'A provider may have accepted the message before the attempt failed, and the route does not fail over in that case; check delivery before resending.',
+          'A provider may have accepted the message, but its answer was lost or came too late, and the route does not fail over after such an attempt or its deadline passed; check delivery before resending.',
         extensions: { ...common, escalated_to: dispatch.escalatedTo },
       });
     case 'deadline_exceeded':

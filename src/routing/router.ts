@@ -1,4 +1,5 @@
 import type { ProviderError, RejectionCode, SendRequest } from '../../providers/contract.js';
+import type { EscalationChannelName } from '../escalation/types.js';
 import type { AttemptRecord, GatewayEvents } from '../events.js';
 import type { MessageAttempts, ProviderSlot } from '../resilience/provider-slot.js';
 
@@ -8,6 +9,8 @@ export interface RouteSettings {
   readonly deadline_ms: number;
   readonly on_ambiguous: 'failover' | 'stop';
   readonly calling_codes: readonly string[];
+  /** Channels told when no provider sent a message; the escalator defaults to the error log. */
+  readonly escalate?: readonly EscalationChannelName[];
 }
 
 /** A route with its name and the slots of its providers, in priority order. */
@@ -39,7 +42,10 @@ export type RoutingResult =
   | { readonly kind: 'deadline_exceeded'; readonly attempts: readonly AttemptRecord[] }
   | {
       readonly kind: 'no_provider_available';
-      /** When the soonest provider of the route may take traffic again. */
+      /**
+       * When the soonest provider of the route may take traffic again; `Infinity` when every
+       * provider is drained.
+       */
       readonly retryAt: number;
       readonly attempts: readonly AttemptRecord[];
     };
@@ -74,9 +80,9 @@ export class Router {
   }
 
   /**
-   * Sends one message through the first provider of `route` that takes it. Skips providers whose
-   * breaker is open or that cool down; never fails over after a `rejected` answer; after an
-   * `ambiguous` one, fails over or stops as the route's `on_ambiguous` says.
+   * Sends one message through the first provider of `route` that takes it. Skips providers that
+   * are drained, whose breaker is open or that cool down; never fails over after a `rejected`
+   * answer; after an `ambiguous` one, fails over or stops as the route's `on_ambiguous` says.
    */
   async route(
     route: Route,
@@ -89,7 +95,7 @@ export class Router {
 
     for (const slot of route.slots) {
       if (this.now() >= message.deadline) {
-        return { kind: 'deadline_exceeded', attempts };
+        return deadlineResult(possibleDuplicate, attempts);
       }
       if (slot.availability() !== 'available') {
         continue;
@@ -109,7 +115,7 @@ export class Router {
         case 'rejected':
           return rejectedResult(slot.id, outcome.error, attempts);
         case 'deadline':
-          return { kind: 'deadline_exceeded', attempts };
+          return deadlineResult(possibleDuplicate, attempts);
         case 'unavailable':
           continue;
         case 'ambiguous':
@@ -131,7 +137,7 @@ export class Router {
     }
 
     if (this.now() >= message.deadline) {
-      return { kind: 'deadline_exceeded', attempts };
+      return deadlineResult(possibleDuplicate, attempts);
     }
     if (!tried) {
       return { kind: 'no_provider_available', retryAt: this.#soonestAvailable(route), attempts };
@@ -139,9 +145,35 @@ export class Router {
     return { kind: 'all_providers_failed', attempts };
   }
 
+  /**
+   * Returns the first provider of `route` that would take a message now, in route order, or
+   * undefined when none would.
+   */
+  nextProvider(route: Route): ProviderSlot | undefined {
+    return route.slots.find((slot) => slot.availability() === 'available');
+  }
+
+  /** Returns every route, in config order. */
+  get routes(): readonly Route[] {
+    return [...this.#routes.values()];
+  }
+
   #soonestAvailable(route: Route): number {
     return Math.min(...route.slots.map((slot) => slot.availableAt()));
   }
+}
+
+/**
+ * Returns the result for a message whose deadline passed unsent. After an ambiguous attempt a
+ * provider may have accepted it, so the outcome is unknown rather than a plain miss.
+ */
+function deadlineResult(
+  afterAmbiguous: boolean,
+  attempts: readonly AttemptRecord[],
+): RoutingResult {
+  return afterAmbiguous
+    ? { kind: 'outcome_unknown', attempts }
+    : { kind: 'deadline_exceeded', attempts };
 }
 
 function rejectedResult(

@@ -6,11 +6,14 @@ import {
   type SmsProvider,
 } from '../../providers/contract.js';
 
-/** One scripted answer: after `delayMs`, succeed or fail with `error`; `hang` waits for abort. */
+/**
+ * One scripted answer: after `delayMs`, succeed or fail with `error`. `hang` waits for the abort,
+ * which is `ambiguous`, or `transient` when `connecting` says the request was never written.
+ */
 export type Step =
   | { readonly ok: true; readonly delayMs?: number }
   | { readonly error: ProviderErrorInit; readonly delayMs?: number }
-  | { readonly hang: true };
+  | { readonly hang: true; readonly connecting?: boolean };
 
 /**
  * A provider for resilience tests under fake timers: it answers each call with the next step of
@@ -45,7 +48,14 @@ export class ScriptedProvider implements SmsProvider {
       const onAbort = (): void => {
         clearTimeout(timer);
         this.aborted.push(request);
-        reject(new ProviderError({ errorClass: 'ambiguous', message: 'aborted after sending' }));
+        const unsent = 'hang' in step && step.connecting === true;
+        reject(
+          new ProviderError(
+            unsent
+              ? { errorClass: 'transient', message: 'aborted while connecting' }
+              : { errorClass: 'ambiguous', message: 'aborted after sending' },
+          ),
+        );
       };
       const settle = (): void => {
         signal.removeEventListener('abort', onAbort);

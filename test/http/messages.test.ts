@@ -363,7 +363,7 @@ describe('POST /v1/messages, provider failures', () => {
     expect(problem.retry_after).toBe(60);
   });
 
-  it('returns 504 when the deadline passes', async () => {
+  it('returns outcome_unknown when the deadline ends an ambiguous attempt', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const relay = start(
       gatewayToml({ defaultRoute: 'providers = ["sim-a", "sim-b"]\ndeadline_ms = 500' }),
@@ -373,8 +373,8 @@ describe('POST /v1/messages, provider failures', () => {
     const pending = relay.send(message);
     await vi.advanceTimersByTimeAsync(500);
     const problem = await problemOf(await pending);
-    expect(problem.status).toBe(504);
-    expect(problem.code).toBe('deadline_exceeded');
+    expect(problem.status).toBe(502);
+    expect(problem.code).toBe('outcome_unknown');
     expect(problem.attempts?.map((attempt) => attempt.outcome)).toEqual(['ambiguous']);
     expect(relay.simulator('sim-b').sentCount).toBe(0);
   });

@@ -111,6 +111,30 @@ describe('failover', () => {
     expect(primary.calls).toHaveLength(callsBefore);
   });
 
+  it('reports an unknown outcome when the deadline ends an ambiguous attempt', async () => {
+    const primary = new ScriptedProvider('primary', [{ hang: true }]);
+    const h = track(harness([primary], { route: { deadline_ms: 1000 } }));
+
+    const result = h.send();
+    await vi.advanceTimersByTimeAsync(1000);
+    const outcome = await result;
+
+    expect(outcome.kind).toBe('outcome_unknown');
+    expect(outcome.attempts.map((a) => a.outcome)).toEqual(['ambiguous']);
+  });
+
+  it('reports deadline_exceeded when nothing was sent in time', async () => {
+    const primary = new ScriptedProvider('primary', [{ hang: true, connecting: true }]);
+    const h = track(harness([primary], { route: { deadline_ms: 1000 } }));
+
+    const result = h.send();
+    await vi.advanceTimersByTimeAsync(1000);
+    const outcome = await result;
+
+    expect(outcome.kind).toBe('deadline_exceeded');
+    expect(outcome.attempts.map((a) => a.outcome)).toEqual(['transient']);
+  });
+
   it('reports all_providers_failed when every provider failed', async () => {
     const primary = new ScriptedProvider('primary', [unavailable]);
     const secondary = new ScriptedProvider('secondary', [unavailable]);
