@@ -41,6 +41,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const events = new GatewayEvents();
   const stats = new ProviderStats(now);
   events.on('attempt', (event) => stats.record(event));
+  events.on('breaker', (transition) => stats.recordTransition(transition));
 
   const slots = new Map<string, ProviderSlot>();
   for (const providerConfig of config.providers) {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import { adminRoutes } from './admin.js';
+import { adminRoutes, providerActions } from './admin.js';
 import { bearerAuth } from './auth.js';
 import type { AppEnv } from './context.js';
 import { messageRoutes } from './messages.js';
@@ -19,9 +19,14 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 // Registered after the real handlers, so these answer only the methods that no handler took.
 const allowedMethods: Readonly<Record<string, string>> = {
   '/health': 'GET, HEAD',
+  '/health/live': 'GET, HEAD',
+  '/health/ready': 'GET, HEAD',
   '/v1/providers': 'GET, HEAD',
   '/v1/messages': 'POST',
   '/admin/providers/:id/simulate': 'POST',
+  ...Object.fromEntries(
+    providerActions.map((action) => [`/admin/providers/:id/${action}`, 'POST']),
+  ),
 };
 
 export interface AppOptions {

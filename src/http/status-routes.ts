@@ -1,10 +1,13 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 
 import type { Gateway } from '../gateway.js';
-import { healthStatus, providerStatus } from '../status/status.js';
+import { healthStatus, providersDocument, readinessStatus } from '../status/status.js';
 import type { AppEnv } from './context.js';
 
-/** `GET /health` (no auth) and `GET /v1/providers` (API key). */
+/**
+ * Returns `GET /health`, `/health/live` and `/health/ready` (no auth) and `GET /v1/providers`
+ * (API key).
+ */
 export function statusRoutes(
   gateway: Gateway,
   apiKeyAuth: MiddlewareHandler<AppEnv>,
@@ -19,9 +22,17 @@ export function statusRoutes(
     );
   });
 
-  routes.get('/v1/providers', apiKeyAuth, (c) => {
-    const providers = [...gateway.slots.values()].map((slot) => providerStatus(gateway, slot));
-    return c.json({ providers, request_id: c.get('requestId') });
+  routes.get('/health/live', (c) => c.json({ status: 'live', request_id: c.get('requestId') }));
+  routes.get('/health/ready', (c) => {
+    const readiness = readinessStatus(gateway);
+    return c.json(
+      { ...readiness, request_id: c.get('requestId') },
+      readiness.status === 'ready' ? 200 : 503,
+    );
   });
+
+  routes.get('/v1/providers', apiKeyAuth, (c) =>
+    c.json({ ...providersDocument(gateway), request_id: c.get('requestId') }),
+  );
   return routes;
 }

@@ -168,6 +168,28 @@ export class ProviderBreaker {
     this.#open(reason);
   }
 
+  /**
+   * Closes the breaker now, as an operator action: the provider takes traffic again at once,
+   * without half-open trials. Does nothing when the breaker is already closed.
+   */
+  forceClose(reason: string): void {
+    if (this.state === 'closed') {
+      return;
+    }
+    this.#pendingReason = reason;
+    this.#circuit.close();
+  }
+
+  /**
+   * Clears the failure counters (`consecutive_failures`, `opened_count`, the rate window) without
+   * changing the state. An open breaker stays open until its open duration ends.
+   */
+  resetCounters(): void {
+    this.#consecutiveFailures = 0;
+    this.#openedCount = 0;
+    this.#window.reset();
+  }
+
   snapshot(): BreakerSnapshot {
     return {
       state: this.state,

@@ -42,7 +42,8 @@ export type SlotOutcome =
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'deadline' };
 
-export type Availability = 'available' | 'open' | 'cooling_down';
+/** Whether a provider can take a message now, and if not, why. */
+export type Availability = 'available' | 'drained' | 'open' | 'cooling_down';
 
 type AttemptResult =
   | { readonly ok: true; readonly result: SendResult }
@@ -60,6 +61,7 @@ const ABORT_GRACE_MS = 50;
 export class ProviderSlot {
   readonly breaker: ProviderBreaker;
   #cooldownUntil = 0;
+  #drained = false;
 
   constructor(
     readonly provider: SmsProvider,
@@ -80,15 +82,42 @@ export class ProviderSlot {
     return this.#cooldownUntil > this.deps.now() ? this.#cooldownUntil : 0;
   }
 
+  /** Whether an operator took this provider out of rotation; see `drain`. */
+  get drained(): boolean {
+    return this.#drained;
+  }
+
+  /**
+   * Takes the provider out of rotation until `restore`: the router skips it, and a message that
+   * is already on it starts no further attempt here. An attempt in flight runs to its end.
+   */
+  drain(): void {
+    this.#drained = true;
+  }
+
+  /** Puts a drained provider back into rotation. Its breaker and cool-down are unchanged. */
+  restore(): void {
+    this.#drained = false;
+  }
+
   availability(): Availability {
+    if (this.#drained) {
+      return 'drained';
+    }
     if (!this.breaker.available) {
       return 'open';
     }
     return this.cooldownUntil > 0 ? 'cooling_down' : 'available';
   }
 
-  /** The earliest time this provider may take traffic again. */
+  /**
+   * The earliest time this provider may take traffic again; `Infinity` while it is drained,
+   * because only an operator can restore it.
+   */
   availableAt(): number {
+    if (this.#drained) {
+      return Infinity;
+    }
     const now = this.deps.now();
     const breakerAt = this.breaker.available ? now : (this.breaker.openUntil ?? now);
     return Math.max(breakerAt, this.cooldownUntil, now);
@@ -106,7 +135,7 @@ export class ProviderSlot {
       if (this.deps.now() >= message.deadline) {
         return { kind: 'deadline' };
       }
-      const admission = this.breaker.tryAdmit();
+      const admission = this.#drained ? undefined : this.breaker.tryAdmit();
       if (!admission) {
         return lastError ? { kind: 'failed', error: lastError } : { kind: 'unavailable' };
       }
