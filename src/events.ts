@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 
 import type { ErrorClass } from '../providers/contract.js';
 import type { BreakerTransition } from './resilience/breaker.js';
+import type { RoutingResult } from './routing/router.js';
 
 /** How an attempt ended: `sent` or an error class. */
 export type AttemptOutcome = 'sent' | ErrorClass;
@@ -43,6 +44,16 @@ export interface FailoverEvent {
   readonly reason: string;
 }
 
+/** A message whose routing has ended. */
+export interface MessageOutcomeEvent {
+  readonly message_id: string;
+  readonly route: string;
+  /** How routing ended, such as `sent` or `all_providers_failed`. */
+  readonly outcome: RoutingResult['kind'];
+  /** Escalation channels the message was handed to; empty when it was sent. */
+  readonly escalated_to: readonly string[];
+}
+
 /** Events that the resilience parts emit and the composition root logs and counts. */
 export interface GatewayEventMap {
   attempt: [AttemptEvent];
@@ -50,6 +61,7 @@ export interface GatewayEventMap {
   cooldown: [CooldownEvent];
   breaker: [BreakerTransition];
   failover: [FailoverEvent];
+  message: [MessageOutcomeEvent];
 }
 
 /** The one event bus of a gateway instance. */

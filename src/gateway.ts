@@ -7,6 +7,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { ErrorLog } from './escalation/error-log.js';
 import { Escalator } from './escalation/escalator.js';
 import { GatewayEvents } from './events.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { ProviderSlot } from './resilience/provider-slot.js';
 import { Router, type Route } from './routing/router.js';
 import { ProviderStats } from './status/provider-stats.js';
@@ -29,6 +30,7 @@ export interface Gateway {
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly stats: ProviderStats;
+  readonly metrics: GatewayMetrics;
   readonly now: () => number;
   /** Waits for messages in flight and pending escalations, then releases timers and files. */
   close(): Promise<void>;
@@ -67,7 +69,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     now,
     onChannelError: options.onChannelError ?? (() => undefined),
   });
-  const dispatcher = new Dispatcher(router, escalator, now);
+  const dispatcher = new Dispatcher(router, escalator, now, events);
+  const metrics = createMetrics(events, {
+    slots,
+    routes: routes.map((route) => route.name),
+    channels: [...new Set(Object.values(config.routes).flatMap((route) => route.escalate))],
+  });
 
   return {
     config,
@@ -78,6 +85,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     escalator,
     errorLog,
     stats,
+    metrics,
     now,
     async close() {
       await dispatcher.drain();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { GatewayError } from '../errors.js';
-import type { AttemptRecord } from '../events.js';
+import type { AttemptRecord, GatewayEvents } from '../events.js';
 import type { Escalator } from '../escalation/escalator.js';
 import type { Router, RoutingResult } from '../routing/router.js';
 
@@ -50,6 +50,7 @@ export class Dispatcher {
     private readonly router: Router,
     private readonly escalator: Escalator,
     private readonly now: () => number,
+    private readonly events: GatewayEvents,
   ) {}
 
   /** Number of messages being sent now. */
@@ -93,6 +94,12 @@ export class Dispatcher {
               attempts: result.attempts,
             })
           : [];
+        this.events.emit('message', {
+          message_id: id,
+          route: route.name,
+          outcome: result.kind,
+          escalated_to: escalatedTo,
+        });
         return { id, route: route.name, result, escalatedTo };
       });
     this.#inFlight.add(work);

@@ -21,6 +21,7 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/health': 'GET, HEAD',
   '/health/live': 'GET, HEAD',
   '/health/ready': 'GET, HEAD',
+  '/metrics': 'GET, HEAD',
   '/v1/providers': 'GET, HEAD',
   '/v1/messages': 'POST',
   '/admin/providers/:id/simulate': 'POST',

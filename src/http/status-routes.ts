@@ -5,8 +5,8 @@ import { healthStatus, providersDocument, readinessStatus } from '../status/stat
 import type { AppEnv } from './context.js';
 
 /**
- * Returns `GET /health`, `/health/live` and `/health/ready` (no auth) and `GET /v1/providers`
- * (API key).
+ * Returns `GET /health`, `/health/live`, `/health/ready` and `/metrics` (no auth) and
+ * `GET /v1/providers` (API key).
  */
 export function statusRoutes(
   gateway: Gateway,
@@ -34,5 +34,11 @@ export function statusRoutes(
   routes.get('/v1/providers', apiKeyAuth, (c) =>
     c.json({ ...providersDocument(gateway), request_id: c.get('requestId') }),
   );
+
+  routes.get('/metrics', async (c) => {
+    c.header('Content-Type', gateway.metrics.contentType);
+    c.header('Cache-Control', 'no-store');
+    return c.body(await gateway.metrics.render());
+  });
   return routes;
 }
