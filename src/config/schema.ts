@@ -8,6 +8,7 @@ import { deepFreeze } from './freeze.js';
 import { buildProvider, providersSchema } from './provider-schema.js';
 import { checkBackoffOrder, defaultsSchema, durationMs } from './resilience-schema.js';
 import { checkRouteProviders, routesSchema } from './route-schema.js';
+import { statusPageSchema } from './status-page-schema.js';
 
 /** The levels `[logging] level` accepts, as pino names them. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -65,6 +66,7 @@ const documentSchema = z.strictObject({
   providers: providersSchema,
   routes: routesSchema,
   escalation: escalationSchema,
+  status_page: statusPageSchema,
 });
 
 type ConfigDocument = z.output<typeof documentSchema>;

@@ -21,6 +21,8 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/health': 'GET, HEAD',
   '/health/live': 'GET, HEAD',
   '/health/ready': 'GET, HEAD',
+  '/status': 'GET, HEAD',
+  '/status/events': 'GET, HEAD',
   '/metrics': 'GET, HEAD',
   '/v1/providers': 'GET, HEAD',
   '/v1/messages': 'POST',
@@ -58,7 +60,14 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
     }),
   );
 
-  app.route('/', statusRoutes(gateway, bearerAuth(apiKeys, 'API key')));
+  app.route(
+    '/',
+    statusRoutes(gateway, {
+      apiKeyAuth: bearerAuth(apiKeys, 'API key'),
+      adminTokens,
+      isDraining: options.isDraining,
+    }),
+  );
   app.use('/v1/*', bearerAuth(apiKeys, 'API key'));
   app.route('/v1', messageRoutes(gateway, options.logger));
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
