@@ -40,6 +40,13 @@ export function statusEvents(
   const notify = (): void => subscribers.forEach((wake) => wake());
 
   return (c: Context<AppEnv>) => {
+    // A HEAD response has no body to end, so a stream started for it would never be cancelled.
+    if (c.req.method === 'HEAD') {
+      return c.body(null, 200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache',
+      });
+    }
     if (!listening) {
       gateway.stats.on('change', notify);
       listening = true;

@@ -132,6 +132,16 @@ describe('GET /status/events', () => {
     expect(arrived).toBe(true);
   });
 
+  it('answers HEAD without a stream', async () => {
+    const fresh = createTestGateway(gatewayToml());
+    const response = await fresh.app.request('/status/events', { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toBe('text/event-stream');
+    // A stream would have subscribed to changes and, with no body to cancel, never ended.
+    expect(fresh.gateway.stats.listenerCount('change')).toBe(0);
+    await fresh.close();
+  });
+
   it('ends when shutdown begins', async () => {
     await nextPush();
     relay.startDraining();
