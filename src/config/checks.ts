@@ -8,7 +8,8 @@ export interface ConfigWarning {
     | 'development_admin_token'
     | 'provider_disabled'
     | 'attempt_timeout_exceeds_deadline'
-    | 'no_escalation';
+    | 'no_escalation'
+    | 'webhook_plain_http';
   /** Config path of the setting, as in `providers[1].attempt_timeout_ms`. */
   readonly path: string;
   readonly message: string;
@@ -27,7 +28,8 @@ export function usesDevelopmentAdminToken(config: Config): boolean {
 /**
  * Lists what start-up should log at warn: development credentials in use, disabled providers,
  * attempt timeouts longer than a route's deadline (the deadline cuts such attempts short, so the
- * setting has no effect) and routes that escalate to no channel.
+ * setting has no effect), routes that escalate to no channel, and a webhook that would send
+ * message bodies over plain HTTP to another host.
  */
 export function configWarnings(config: Config): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
@@ -56,7 +58,31 @@ export function configWarnings(config: Config): ConfigWarning[] {
   });
 
   warnings.push(...providerWarnings(config), ...routeWarnings(config));
+  warnings.push(...escalationWarnings(config));
   return warnings;
+}
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function escalationWarnings(config: Config): ConfigWarning[] {
+  const webhook = config.escalation.webhook;
+  if (webhook === undefined) {
+    return [];
+  }
+
+  const url = new URL(webhook.url);
+  if (url.protocol !== 'http:' || loopbackHosts.has(url.hostname)) {
+    return [];
+  }
+  return [
+    {
+      code: 'webhook_plain_http',
+      path: 'escalation.webhook.url',
+      message:
+        `the webhook posts message bodies over plain HTTP to ${url.hostname}; ` +
+        'use https:// unless the network between them is trusted',
+    },
+  ];
 }
 
 function providerWarnings(config: Config): ConfigWarning[] {

@@ -19,10 +19,14 @@ export function isSecretVariable(name: string): boolean {
   return secretVariablePattern.test(name);
 }
 
+/** The password part of a URL's user info, as in `smtps://user:password@host`. */
+const urlPassword = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#]*@/i;
+
 /** Describes a value for a message: strings quoted and shortened, tables and lists summarized. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
-    const shown = value.length > maxShownLength ? `${value.slice(0, maxShownLength)}...` : value;
+    const masked = value.replace(urlPassword, '$1***@');
+    const shown = masked.length > maxShownLength ? `${masked.slice(0, maxShownLength)}...` : masked;
     return JSON.stringify(shown);
   }
   if (value instanceof Date) {

@@ -1,11 +1,9 @@
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
 import { z } from 'zod';
 
+import { channelListSchema } from './escalation-schema.js';
 import { didYouMean } from './hints.js';
 import { durationMs } from './resilience-schema.js';
-
-/** The channels a route can escalate to; each has a table under `[escalation]`. */
-export const escalationChannels = ['error_log'] as const;
 
 /** The route a message takes when it names none and no calling code matches. */
 export const DEFAULT_ROUTE = 'default';
@@ -23,23 +21,12 @@ const callingCodeSchema = z
   })
   .refine((code) => knownCallingCodes.has(code), 'must be the calling code of a country');
 
-const escalateSchema = z
-  .array(z.enum(escalationChannels))
-  .superRefine((channels, context) => {
-    channels.forEach((channel, index) => {
-      if (channels.indexOf(channel) !== index) {
-        context.addIssue({ code: 'custom', path: [index], message: 'must not repeat a channel' });
-      }
-    });
-  })
-  .default(['error_log']);
-
 const routeSchema = z.strictObject({
   providers: z.array(z.string()).min(1),
   deadline_ms: durationMs().default(15_000),
   on_ambiguous: z.enum(['failover', 'stop']).default('failover'),
   calling_codes: z.array(callingCodeSchema).default([]),
-  escalate: escalateSchema,
+  escalate: channelListSchema.default(['error_log']),
 });
 
 const routeName = z

@@ -1,10 +1,14 @@
-import { isIP } from 'node:net';
-
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 
 import { adminTokensSchema, apiKeysSchema } from './access-schema.js';
+import {
+  checkChannelsConfigured,
+  configuredChannels,
+  escalationSchema,
+} from './escalation-schema.js';
 import { deepFreeze } from './freeze.js';
+import { hostSchema } from './host.js';
 import { buildProvider, providersSchema } from './provider-schema.js';
 import { checkBackoffOrder, defaultsSchema, durationMs } from './resilience-schema.js';
 import { checkRouteProviders, routesSchema } from './route-schema.js';
@@ -13,19 +17,9 @@ import { statusPageSchema } from './status-page-schema.js';
 /** The levels `[logging] level` accepts, as pino names them. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** One DNS label: 1 to 63 letters, digits or hyphens, with no hyphen at either end. */
-const hostnameLabel = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-const hostnamePattern = new RegExp(`^(?=.{1,253}$)${hostnameLabel}(?:\\.${hostnameLabel})*$`);
-
 const serverSchema = z
   .strictObject({
-    host: z
-      .string()
-      .refine(
-        (host) => isIP(host) !== 0 || hostnamePattern.test(host),
-        'must be an IP address or a host name',
-      )
-      .default('127.0.0.1'),
+    host: hostSchema().default('127.0.0.1'),
     port: z.int().min(1).max(65_535).default(8080),
     shutdown_timeout_ms: durationMs(0).default(10_000),
     trust_request_id: z.boolean().default(true),
@@ -41,18 +35,6 @@ const regionSchema = z
     'must be an ISO 3166-1 alpha-2 country code that libphonenumber-js supports, such as "GB"',
   )
   .transform((region) => region as CountryCode);
-
-const escalationSchema = z
-  .strictObject({
-    error_log: z
-      .strictObject({
-        // Relative to data_dir, as written; the escalation code resolves it.
-        path: z.string().min(1).default('escalations.jsonl'),
-        include_full_recipient: z.boolean().default(false),
-      })
-      .prefault({}),
-  })
-  .prefault({});
 
 const documentSchema = z.strictObject({
   number_validation: z.enum(['possible', 'strict']).default('possible'),
@@ -72,9 +54,19 @@ const documentSchema = z.strictObject({
 type ConfigDocument = z.output<typeof documentSchema>;
 
 /** Top-level keys whose values the cross-reference checks read. */
-const crossCheckedKeys = new Set(['defaults', 'providers', 'routes', 'api_keys', 'admin_tokens']);
+const crossCheckedKeys = new Set([
+  'defaults',
+  'providers',
+  'routes',
+  'api_keys',
+  'admin_tokens',
+  'escalation',
+]);
 
-/** Checks the rules that span tables: merged retry settings, route members, admin tokens. */
+/**
+ * Checks the rules that span tables: merged retry settings, route members, admin tokens, and the
+ * escalation channels that routes and alerts name.
+ */
 function checkCrossReferences(
   document: ConfigDocument,
   context: z.core.$RefinementCtx<ConfigDocument>,
@@ -94,6 +86,13 @@ function checkCrossReferences(
   for (const [name, route] of Object.entries(document.routes)) {
     checkRouteProviders(name, route, providers, context);
   }
+
+  const channels = configuredChannels(document.escalation);
+  for (const [name, route] of Object.entries(document.routes)) {
+    checkChannelsConfigured(route.escalate, channels, ['routes', name, 'escalate'], context);
+  }
+  const alertChannels = document.escalation.alerts.channels;
+  checkChannelsConfigured(alertChannels, channels, ['escalation', 'alerts', 'channels'], context);
 
   const apiKeys = new Set(document.api_keys.map((entry) => entry.key));
   document.admin_tokens.forEach((entry, index) => {
@@ -169,3 +168,12 @@ export type RetryConfig = ProviderConfig['retry'];
 
 /** Breaker settings of one provider. */
 export type BreakerConfig = ProviderConfig['breaker'];
+
+/** `[escalation]` with defaults filled in. */
+export type EscalationConfig = Config['escalation'];
+
+/** `[escalation.email]`: the SMTP server (from `url` or the separate keys) and the mail to send. */
+export type EmailConfig = NonNullable<EscalationConfig['email']>;
+
+/** `[escalation.webhook]`: where and how escalation events are posted. */
+export type WebhookConfig = NonNullable<EscalationConfig['webhook']>;

@@ -118,12 +118,28 @@ describe('config/example.toml', () => {
       /^# (\[[a-z_.]+\]|[a-z_]+ = .*)$/gm,
       '$1',
     );
-    const env = { ...exampleEnv, TWILIO_MESSAGING_SERVICE_SID: `MG${'0'.repeat(32)}` };
+    const env = {
+      ...exampleEnv,
+      TWILIO_MESSAGING_SERVICE_SID: `MG${'0'.repeat(32)}`,
+      SMTP_USERNAME: 'relay',
+      SMTP_PASSWORD: 'smtp-password',
+      SMS_RELAY_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+    };
     const config = parseConfig(text, env, 'example.toml, uncommented');
 
     expect(config.default_region).toBe('GB');
     expect(config.routes['uk']?.calling_codes).toEqual(['44']);
     expect(config.providers[0]?.retry.max_attempts).toBe(2);
     expect(config.providers[0]?.breaker.open_duration_ms).toBe(60_000);
+    expect(config.escalation.email?.port).toBe(587);
+    expect(config.escalation.email?.require_tls).toBe(true);
+    expect(config.escalation.webhook?.url).toBe('https://hooks.example.com/sms-relay');
+  });
+
+  it('alerts operators through the error log', () => {
+    expect(loadExample().escalation.alerts).toEqual({
+      channels: ['error_log'],
+      repeat_window_ms: 900_000,
+    });
   });
 });
