@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { ErrorClass } from '../providers/contract.js';
+import type { DeliveryOutcome, EscalationChannelName, EscalationKind } from './escalation/types.js';
 import type { BreakerTransition } from './resilience/breaker.js';
 import type { RoutingResult } from './routing/router.js';
 
@@ -54,6 +55,33 @@ export interface MessageOutcomeEvent {
   readonly escalated_to: readonly string[];
 }
 
+/** One outcome of handing one escalation event to one channel. */
+export interface EscalationDeliveryEvent {
+  readonly channel: EscalationChannelName;
+  /**
+   * `delivered`; `failed_retryable` when a retry is scheduled; `failed` when the channel gave
+   * up; `dead_lettered` when the event was then written to the error log.
+   */
+  readonly outcome: DeliveryOutcome;
+  readonly event_id: string;
+  readonly kind: EscalationKind;
+  /** The attempt that ended this way; for `dead_lettered`, the attempts the channel made. */
+  readonly attempt: number;
+  /** Log-safe description of the failure. */
+  readonly error?: string;
+  /** Wait before the next attempt, for `failed_retryable`. */
+  readonly retry_in_ms?: number;
+  readonly message_id?: string;
+  readonly provider?: string;
+}
+
+/** The result of checking an escalation channel's connection at start-up. */
+export interface EscalationVerifyEvent {
+  readonly channel: EscalationChannelName;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
 /** Events that the resilience parts emit and the composition root logs and counts. */
 export interface GatewayEventMap {
   attempt: [AttemptEvent];
@@ -61,6 +89,8 @@ export interface GatewayEventMap {
   cooldown: [CooldownEvent];
   breaker: [BreakerTransition];
   failover: [FailoverEvent];
+  escalation: [EscalationDeliveryEvent];
+  escalation_verify: [EscalationVerifyEvent];
   message: [MessageOutcomeEvent];
 }
 

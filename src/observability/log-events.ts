@@ -4,8 +4,8 @@ import type { GatewayEvents } from '../events.js';
 
 /**
  * Logs the resilience events of one gateway: every attempt's outcome, every retry, cool-down,
- * failover and breaker transition. Adapter messages are log-safe by contract; phone numbers and
- * message bodies never reach these events.
+ * failover and breaker transition, and every outcome of an escalation delivery. Adapter messages
+ * are log-safe by contract; phone numbers and message bodies never reach these events.
  */
 export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
   events.on('attempt', (event) => {
@@ -28,6 +28,29 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
     logger.warn({ ...event, until: new Date(event.until).toISOString() }, 'provider cooling down'),
   );
   events.on('failover', (event) => logger.warn(event, 'failover'));
+  events.on('escalation', (event) => {
+    switch (event.outcome) {
+      case 'delivered':
+        logger.info(event, 'escalation delivered');
+        return;
+      case 'failed_retryable':
+        logger.warn(event, 'escalation failed, retry scheduled');
+        return;
+      case 'failed':
+        logger.error(event, 'escalation failed');
+        return;
+      case 'dead_lettered':
+        logger.error(event, 'escalation written to the error log as a dead letter');
+        return;
+    }
+  });
+  events.on('escalation_verify', (event) => {
+    if (event.ok) {
+      logger.info(event, 'escalation channel verified');
+      return;
+    }
+    logger.warn(event, 'escalation channel verification failed');
+  });
   events.on('breaker', (event) => {
     const level = event.to === 'open' ? 'error' : event.to === 'closed' ? 'info' : 'warn';
     logger[level]({ ...event, at: new Date(event.at).toISOString() }, `breaker ${event.to}`);
