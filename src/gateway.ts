@@ -1,11 +1,8 @@
-import { isAbsolute, join } from 'node:path';
-
 import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
-import { ErrorLog } from './escalation/error-log.js';
-import { Escalator } from './escalation/escalator.js';
+import { createEscalation, type ErrorLog, type Escalator } from './escalation/index.js';
 import { GatewayEvents } from './events.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { ProviderSlot } from './resilience/provider-slot.js';
@@ -32,8 +29,11 @@ export interface Gateway {
   readonly stats: ProviderStats;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
-  /** Waits for messages in flight and pending escalations, then releases timers and files. */
-  close(): Promise<void>;
+  /**
+   * Waits for messages in flight, then for pending escalations until `timeoutMs` (from the call)
+   * has passed, writing those still pending to the error log; then releases timers and files.
+   */
+  close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
 /** Builds a gateway from a validated config. Starts no server and opens no sockets. */
@@ -61,14 +61,13 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   }));
   const router = new Router(routes, now, events);
 
-  const { path, include_full_recipient: includeFullRecipient } = config.escalation.error_log;
-  const errorLog = new ErrorLog(isAbsolute(path) ? path : join(config.data_dir, path));
-  const escalator = new Escalator({
-    errorLog,
-    includeFullRecipient,
+  const escalation = createEscalation(config, {
+    events,
     now,
+    random,
     onChannelError: options.onChannelError ?? (() => undefined),
   });
+  const { errorLog, escalator } = escalation;
   const dispatcher = new Dispatcher(router, escalator, now, events);
   const metrics = createMetrics(events, {
     slots,
@@ -87,10 +86,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     stats,
     metrics,
     now,
-    async close() {
+    async close(closeOptions = {}) {
+      const deadline = now() + (closeOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
       await dispatcher.drain();
-      await escalator.flush();
-      await errorLog.close();
+      await escalation.close(deadline - now());
       for (const slot of slots.values()) {
         slot.breaker.shutdown();
       }

@@ -29,10 +29,8 @@ async function main(): Promise<void> {
     logger.warn('the development admin token is in use; set SMS_RELAY_ADMIN_TOKEN in production');
   }
 
-  const gateway = createGateway(config, {
-    onChannelError: (channel, eventId, error) =>
-      logger.error({ channel, event_id: eventId, err: error }, 'escalation channel failed'),
-  });
+  // Escalation failures are logged from the gateway's `escalation` events.
+  const gateway = createGateway(config);
   const running = await startServer(gateway, logger);
 
   const stop = (signal: NodeJS.Signals): void => {

@@ -20,9 +20,9 @@ export interface RunningServer {
   /**
    * Stops the server gracefully: refuses new connections, closes idle keep-alive sockets, lets
    * messages in flight finish and flushes escalations (together up to
-   * `server.shutdown_timeout_ms`), gives their responses up to 1 s, then closes every socket
-   * left. When the timeout passes first, it closes every socket at once. Resolves once the server
-   * is closed.
+   * `server.shutdown_timeout_ms`, writing escalations still pending to the error log before it
+   * ends), gives their responses up to 1 s, then closes every socket left. When the timeout
+   * passes first, it closes every socket at once. Resolves once the server is closed.
    */
   shutdown(): Promise<void>;
 }
@@ -47,6 +47,8 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
   logger.info({ address: address.address, port: address.port, url }, 'listening');
+  // The result shows in GET /health and the log; start-up does not wait for it.
+  void gateway.escalator.verify();
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
@@ -56,7 +58,8 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
 
-      const drained = await withTimeout(gateway.close(), shutdownTimeoutMs);
+      const closing = gateway.close({ timeoutMs: shutdownTimeoutMs });
+      const drained = await withTimeout(closing, shutdownTimeoutMs);
       if (drained) {
         // The last responses may still be on their way out; give them a moment.
         server.closeIdleConnections();

@@ -83,16 +83,19 @@ export class Dispatcher {
       .route(route, request, { messageId: id, deadline, attempts })
       .then((result): Dispatch => {
         const escalatedTo = escalatedKinds.has(result.kind)
-          ? this.escalator.escalateMessage({
-              messageId: id,
-              requestId: context.requestId,
-              reason: result.kind,
-              route: route.name,
-              to: message.to,
-              body: message.body,
-              reference: message.reference,
-              attempts: result.attempts,
-            })
+          ? this.escalator.escalateMessage(
+              {
+                messageId: id,
+                requestId: context.requestId,
+                reason: result.kind,
+                route: route.name,
+                to: message.to,
+                body: message.body,
+                reference: message.reference,
+                attempts: result.attempts,
+              },
+              route.settings.escalate,
+            )
           : [];
         this.events.emit('message', {
           message_id: id,

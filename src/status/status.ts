@@ -73,7 +73,8 @@ function routesOf(gateway: Gateway, id: string): string[] {
 
 /**
  * The gateway's health: `ok` while every provider of the default route can take traffic,
- * `degraded` while at least one can, `down` when none can.
+ * `degraded` while at least one can, `down` when none can. A degraded escalation channel makes
+ * `ok` `degraded`, never `down`, because messages still go out.
  */
 export function healthStatus(gateway: Gateway) {
   const defaultRoute = gateway.config.routes.default?.providers ?? [];
@@ -81,11 +82,15 @@ export function healthStatus(gateway: Gateway) {
     [...gateway.slots.values()].map((slot) => [slot.id, slot.availability()]),
   );
   const usable = defaultRoute.filter((id) => providers[id] === 'available').length;
-  const status = usable === 0 ? 'down' : usable < defaultRoute.length ? 'degraded' : 'ok';
+  const escalation = gateway.escalator.health();
+  const escalationDegraded = Object.values(escalation).some((channel) => channel.status !== 'ok');
+  const status =
+    usable === 0 ? 'down' : usable < defaultRoute.length || escalationDegraded ? 'degraded' : 'ok';
   return {
     status,
     default_route: { providers: defaultRoute.length, available: usable },
     providers,
+    escalation,
   } as const;
 }
 
