@@ -10,5 +10,6 @@ export default defineConfig({
     // processes per file keep one file's interceptors out of another's loopback traffic.
     pool: 'forks',
     restoreMocks: true,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
