@@ -98,10 +98,12 @@ export class Escalator {
 
   /** Starts delivery of an operator alert to the alert channels and returns them. */
   alertOperators(alert: OperatorAlert): EscalationChannelName[] {
+    const { type, ...details } = alert;
     const event: ProviderAlertEvent = {
-      ...alert,
+      type,
       event_id: randomUUID(),
       at: new Date(this.options.now()).toISOString(),
+      ...details,
     };
     return this.#start(event, this.options.alertChannels ?? ['error_log']);
   }
