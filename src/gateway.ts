@@ -31,7 +31,8 @@ export interface Gateway {
   readonly now: () => number;
   /**
    * Waits for messages in flight, then for pending escalations until `timeoutMs` (from the call)
-   * has passed, writing those still pending to the error log; then releases timers and files.
+   * has passed, and writes those still pending to the error log. Then it releases timers and
+   * files.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }

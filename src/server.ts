@@ -20,9 +20,10 @@ export interface RunningServer {
   /**
    * Stops the server gracefully: refuses new connections, closes idle keep-alive sockets, lets
    * messages in flight finish and flushes escalations (together up to
-   * `server.shutdown_timeout_ms`, writing escalations still pending to the error log before it
-   * ends), gives their responses up to 1 s, then closes every socket left. When the timeout
-   * passes first, it closes every socket at once. Resolves once the server is closed.
+   * `server.shutdown_timeout_ms`), gives their responses up to 1 s, then closes every socket
+   * left. Escalations still pending near the end of the timeout are written to the error log.
+   * When the timeout passes first, it closes every socket at once. Resolves once the server is
+   * closed.
    */
   shutdown(): Promise<void>;
 }

@@ -160,7 +160,9 @@ function parseSmtpUrl(text: string): SmtpServer | string {
   };
 }
 
-/** Returns the SMTP server of a table without `url`, inferring `secure` and `port` from each other. */
+/**
+ * Returns the SMTP server of a table without `url`, inferring `secure` and `port` from each other.
+ */
 function serverFromKeys(table: EmailTable): SmtpServer {
   const secure = table.secure ?? table.port === implicitTlsPort;
   return {

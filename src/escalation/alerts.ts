@@ -19,7 +19,7 @@ interface ProviderAlertState {
   /** The repeat window after the last alert; further alerts are folded while it runs. */
   window: NodeJS.Timeout | undefined;
   folded: { provider_down: number; provider_recovered: number };
-  /** What the latest configuration-fault attempt returned, such as `provider code 20003`. */
+  /** The result of the latest configuration-fault attempt, such as `provider code 20003`. */
   configFault: string | undefined;
 }
 
@@ -28,7 +28,7 @@ interface ProviderAlertState {
  * `closed` until it closes again: it gets one `provider_down` alert and one `provider_recovered`
  * notice, and half-open trials that fail and re-open the breaker belong to the same outage.
  * After an alert for a provider, further alerts within `repeatWindowMs` are counted instead of
- * sent; when the window ends, one `provider_alert_summary` carries the counts and the current
+ * sent. When the window ends, one `provider_alert_summary` carries the counts and the current
  * state, and starts the next window. Nothing is dropped: `flush` sends the counts at shutdown.
  */
 export class OperatorAlerts {

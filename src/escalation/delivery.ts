@@ -8,12 +8,12 @@ export interface DeliveryRetry {
   readonly max_backoff_ms: number;
 }
 
-/** How one attempt to hand an event to a channel ended. */
+/** The result of one attempt to hand an event to a channel. */
 export type AttemptResult =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      /** Whether a later attempt may succeed; false for answers such as SMTP 5xx or HTTP 400. */
+      /** Whether a later attempt may succeed; false for replies such as SMTP 5xx or HTTP 400. */
       readonly retryable: boolean;
       /** Log-safe description: no message body, phone number or secret. */
       readonly error: string;
@@ -38,7 +38,7 @@ export interface ChannelTransport {
   close?(): void;
 }
 
-/** How a delivery ended. `abandoned` means shutdown stopped it before it finished. */
+/** The end of a delivery. `abandoned` means shutdown stopped it before it finished. */
 export type DeliveryEnd =
   | { readonly kind: 'delivered'; readonly attempts: number }
   | { readonly kind: 'failed'; readonly attempts: number; readonly error: string }
@@ -120,8 +120,8 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
 
 /**
  * Resolves after `ms`, or early when `signal` aborts. Built on the global `setTimeout` so that
- * fake timers in tests control it, and unref'd so that a pending retry never keeps the process
- * alive; shutdown flushes pending deliveries instead.
+ * fake timers in tests control it. The timer is unref'd so that a pending retry never keeps the
+ * process alive, because shutdown flushes pending deliveries instead.
  */
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

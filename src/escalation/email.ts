@@ -27,9 +27,9 @@ export function describeSmtpError(error: unknown): string {
 }
 
 /**
- * Classifies a failed SMTP exchange: a 4xx reply (such as 452, mailbox over quota) and errors
+ * Classifies a failed SMTP exchange. A 4xx reply (such as 452, mailbox over quota) and errors
  * without a reply (connection refused, greeting or socket timeout, connection closed) are
- * retryable; a 5xx reply and a configuration error are not.
+ * retryable. A 5xx reply and a configuration error are not.
  */
 export function classifySmtpError(error: unknown): AttemptResult {
   const { code, responseCode } = (error ?? {}) as SmtpError;
@@ -122,7 +122,7 @@ export class EmailChannel implements ChannelTransport {
   }
 }
 
-/** The result when the server accepted the email for some recipients and rejected others. */
+/** Returns the result when the server accepted the email for some recipients only. */
 function partialFailure(
   info: SMTPTransport.SentMessageInfo,
   rejectedCount: number,

@@ -36,8 +36,8 @@ function retryAfterMs(header: string | null, now: number): number | undefined {
 }
 
 /**
- * Classifies a webhook response: 2xx is delivered; 408, 429 and 5xx are retried; any other status
- * (a 4xx, or a redirect, which is not followed) means the receiver will not take the event.
+ * Classifies a webhook response. 2xx is delivered, and 408, 429 and 5xx are retried. Any other
+ * status (a 4xx, or a redirect, which is not followed) means the receiver will not take the event.
  */
 function classifyStatus(response: Response, now: number): AttemptResult {
   const { status } = response;
@@ -70,7 +70,7 @@ function describeFetchError(error: unknown, timeoutMs: number, timedOut: boolean
 
 /**
  * The webhook channel: a JSON `POST` of the event, signed with HMAC-SHA256. The body is
- * serialized once per event, so every retry sends identical bytes and the same event id; each
+ * serialized once per event, so every retry sends identical bytes and the same event id. Each
  * retry is signed again with a fresh timestamp.
  */
 export class WebhookChannel implements ChannelTransport {

@@ -38,7 +38,7 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-/** Starts a receiver that replies with `replies` in turn (200 after the list) and a failing gateway. */
+/** Starts a failing gateway and a receiver that replies with `replies` in turn, then 200. */
 async function startWebhookRelay(
   replies: readonly Reply[] = [],
   webhookExtra = '',

@@ -118,7 +118,7 @@ function readErrorLog(path: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** Waits, in real time, until `relay` has emitted an `escalation` event that matches `predicate`. */
+/** Waits in real time until `relay` has emitted an `escalation` event matching `predicate`. */
 export async function waitForDelivery(
   relay: EscalationRelay,
   predicate: (event: EscalationDeliveryEvent) => boolean,
