@@ -1,10 +1,5 @@
 #!/usr/bin/env node
-import {
-  ConfigError,
-  loadConfig,
-  usesDevelopmentAdminToken,
-  usesDevelopmentApiKey,
-} from './config/index.js';
+import { ConfigError, configWarnings, loadConfig } from './config/index.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
 import { startServer } from './server.js';
@@ -22,18 +17,31 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logging.level);
-  if (usesDevelopmentApiKey(config)) {
-    logger.warn('the development API key "dev-key" is in use; set SMS_RELAY_API_KEY in production');
-  }
-  if (usesDevelopmentAdminToken(config)) {
-    logger.warn('the development admin token is in use; set SMS_RELAY_ADMIN_TOKEN in production');
+  for (const warning of configWarnings(config)) {
+    logger.warn({ code: warning.code, path: warning.path }, warning.message);
   }
 
   // Escalation failures are logged from the gateway's `escalation` events.
   const gateway = createGateway(config);
+  try {
+    await gateway.errorLog.open();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `sms-relay: cannot write the escalation error log ${gateway.errorLog.path}: ${reason}\n` +
+        'Set data_dir (or SMS_RELAY_DATA_DIR) to a writable directory.\n',
+    );
+    process.exit(73);
+  }
   const running = await startServer(gateway, logger);
 
+  let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'signal received while shutting down; shutdown continues');
+      return;
+    }
+    stopping = true;
     logger.info({ signal }, 'signal received');
     running.shutdown().then(
       () => process.exit(0),
@@ -43,8 +51,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

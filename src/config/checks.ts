@@ -8,6 +8,7 @@ export interface ConfigWarning {
     | 'development_admin_token'
     | 'provider_disabled'
     | 'attempt_timeout_exceeds_deadline'
+    | 'deadline_exceeds_shutdown_timeout'
     | 'no_escalation'
     | 'webhook_plain_http';
   /** Config path of the setting, as in `providers[1].attempt_timeout_ms`. */
@@ -103,6 +104,16 @@ function routeWarnings(config: Config): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
 
   for (const route of Object.values(config.routes)) {
+    if (route.deadline_ms > config.server.shutdown_timeout_ms) {
+      warnings.push({
+        code: 'deadline_exceeds_shutdown_timeout',
+        path: `routes.${route.name}.deadline_ms`,
+        message:
+          `route ${route.name} allows ${route.deadline_ms} ms per message but shutdown waits only ` +
+          `${config.server.shutdown_timeout_ms} ms (server.shutdown_timeout_ms), so a shutdown ` +
+          'can cut its messages off unanswered',
+      });
+    }
     if (route.escalate.length === 0) {
       warnings.push({
         code: 'no_escalation',

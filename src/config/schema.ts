@@ -13,6 +13,7 @@ import { buildProvider, providersSchema } from './provider-schema.js';
 import { checkBackoffOrder, defaultsSchema, durationMs } from './resilience-schema.js';
 import { checkRouteProviders, routesSchema } from './route-schema.js';
 import { statusPageSchema } from './status-page-schema.js';
+import { storeSchema } from './store-schema.js';
 
 /** The levels `[logging] level` accepts, as pino names them. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,7 +22,8 @@ const serverSchema = z
   .strictObject({
     host: hostSchema().default('127.0.0.1'),
     port: z.int().min(1).max(65_535).default(8080),
-    shutdown_timeout_ms: durationMs(0).default(10_000),
+    // Longer than the default message deadline, so that shutdown lets every sync message finish.
+    shutdown_timeout_ms: durationMs(0).default(20_000),
     trust_request_id: z.boolean().default(true),
   })
   .prefault({});
@@ -49,6 +51,7 @@ const documentSchema = z.strictObject({
   routes: routesSchema,
   escalation: escalationSchema,
   status_page: statusPageSchema,
+  store: storeSchema,
 });
 
 type ConfigDocument = z.output<typeof documentSchema>;

@@ -35,6 +35,11 @@ export class ErrorLog {
     return write;
   }
 
+  /** Opens (and creates) the file now, so that start-up fails when it cannot be written. */
+  async open(): Promise<void> {
+    await this.#open();
+  }
+
   /** Waits for every pending line, then closes the file. */
   async close(): Promise<void> {
     await this.#queue;
