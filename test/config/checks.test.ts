@@ -70,6 +70,15 @@ describe('config warnings', () => {
     expect(warning?.path).toBe('providers[0].attempt_timeout_ms');
   });
 
+  it('flags a deadline beyond the shutdown timeout', () => {
+    const text = `${base}deadline_ms = 30000\n`;
+    const warnings = configWarnings(load(text));
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.code).toBe('deadline_exceeds_shutdown_timeout');
+    expect(warnings[0]?.path).toBe('routes.default.deadline_ms');
+  });
+
   it('flags a route without escalation', () => {
     const [warning] = configWarnings(load(`${base}escalate = []\n`));
     expect(warning?.code).toBe('no_escalation');
