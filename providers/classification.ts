@@ -76,9 +76,19 @@ export function retryRow(
 /**
  * Rows for plain HTTP statuses that mean the same at every provider. A 500 or 504 may come after
  * the provider created the message, so those are `ambiguous`. A 408, 502 or 503 means that the
- * request was not handled.
+ * request was not handled. A 404, 405 or 407 on the send endpoint means that the base URL, the
+ * account in the path or a proxy is wrong, which no message can fix, so it is a configuration
+ * fault rather than a rejected message.
  */
 export const httpStatusRows: readonly ClassificationRow[] = [
+  { httpStatus: 404, errorClass: 'provider', configFault: true, meaning: 'endpoint not found' },
+  { httpStatus: 405, errorClass: 'provider', configFault: true, meaning: 'method not allowed' },
+  {
+    httpStatus: 407,
+    errorClass: 'provider',
+    configFault: true,
+    meaning: 'proxy authentication required',
+  },
   { httpStatus: 408, errorClass: 'transient', meaning: 'request timeout' },
   { httpStatus: 429, errorClass: 'throttled', meaning: 'too many requests' },
   { httpStatus: 500, errorClass: 'ambiguous', meaning: 'internal server error' },

@@ -214,6 +214,9 @@ const coded: ReadonlyArray<[number, number, Expected]> = [
 ];
 
 const statusOnly: ReadonlyArray<[number, Expected]> = [
+  [404, { errorClass: 'provider', configFault: true }],
+  [405, { errorClass: 'provider', configFault: true }],
+  [407, { errorClass: 'provider', configFault: true }],
   [408, { errorClass: 'transient' }],
   [429, { errorClass: 'throttled' }],
   [500, { errorClass: 'ambiguous' }],

@@ -180,6 +180,9 @@ const perMessage: ReadonlyArray<[string, string, Expected]> = [
 const httpLayer: ReadonlyArray<[number, Expected]> = [
   [401, { errorClass: 'provider', configFault: true }],
   [403, { errorClass: 'provider', configFault: true }],
+  [404, { errorClass: 'provider', configFault: true }],
+  [405, { errorClass: 'provider', configFault: true }],
+  [407, { errorClass: 'provider', configFault: true }],
   [408, { errorClass: 'transient' }],
   [429, { errorClass: 'throttled' }],
   [500, { errorClass: 'ambiguous' }],
