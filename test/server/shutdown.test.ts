@@ -73,7 +73,8 @@ async function startGateway(toml: string): Promise<GatewayProcess> {
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close' comes after the child's stdout and stderr have ended, so every log line is read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const logLines = (): Record<string, unknown>[] =>
     stdout
       .split('\n')
