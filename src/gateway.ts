@@ -8,6 +8,7 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { ProviderSlot } from './resilience/provider-slot.js';
 import { Router, type Route } from './routing/router.js';
 import { ProviderStats } from './status/provider-stats.js';
+import { openStore, type MessageStore } from './store/index.js';
 
 /** Services a gateway uses; tests replace them to control time and chance. */
 export interface GatewayOptions {
@@ -15,6 +16,8 @@ export interface GatewayOptions {
   readonly random?: () => number;
   /** Called when an escalation channel fails to take an event. */
   readonly onChannelError?: (channel: string, eventId: string, error: unknown) => void;
+  /** The message store; by default the SQLite file that `config.store` names, opened here. */
+  readonly store?: MessageStore;
 }
 
 /** Every part of one gateway instance, wired from a config. */
@@ -26,18 +29,24 @@ export interface Gateway {
   readonly dispatcher: Dispatcher;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
+  readonly store: MessageStore;
   readonly stats: ProviderStats;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
   /**
    * Waits for messages in flight, then for pending escalations until `timeoutMs` (from the call)
    * has passed, and writes those still pending to the error log. Then it releases timers and
-   * files.
+   * files and closes the store.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-/** Builds a gateway from a validated config. Starts no server and opens no sockets. */
+/**
+ * Builds a gateway from a validated config. Opens the store (creating and migrating the SQLite
+ * file) unless one is given; starts no server and opens no sockets.
+ *
+ * @throws the store's error when its file cannot be opened or migrated.
+ */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -69,7 +78,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     onChannelError: options.onChannelError ?? (() => undefined),
   });
   const { errorLog, escalator } = escalation;
-  const dispatcher = new Dispatcher(router, escalator, now, events);
+  const store = options.store ?? openStore(config);
+  const dispatcher = new Dispatcher(router, escalator, store, now, events);
   const metrics = createMetrics(events, {
     slots,
     routes: routes.map((route) => route.name),
@@ -84,6 +94,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     dispatcher,
     escalator,
     errorLog,
+    store,
     stats,
     metrics,
     now,
@@ -94,6 +105,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       for (const slot of slots.values()) {
         slot.breaker.shutdown();
       }
+      await store.close();
     },
   };
 }

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { AttemptRecord, GatewayEvents } from '../events.js';
 import type { Escalator } from '../escalation/escalator.js';
-import type { Router, RoutingResult } from '../routing/router.js';
+import type { Route, Router, RoutingResult } from '../routing/router.js';
+import type { MessageStore } from '../store/index.js';
+import { messageResult, storeJournal } from './journal.js';
 
 /** A validated message, ready to route. */
 export interface OutboundMessage {
@@ -16,10 +18,14 @@ export interface OutboundMessage {
   readonly route?: string;
   readonly reference?: string;
   readonly encoding: 'GSM-7' | 'UCS-2';
+  /** Segments as the gateway counts them. */
+  readonly segments: number;
 }
 
 export interface DispatchContext {
   readonly requestId: string;
+  /** Name of the API key that sent the message. */
+  readonly principal: string;
 }
 
 /** The result of dispatching one message. */
@@ -40,8 +46,9 @@ const escalatedKinds = new Set<RoutingResult['kind']>([
 ]);
 
 /**
- * Gives each message an id and a deadline, routes it, and escalates it when no provider sent it.
- * Tracks messages in flight so that shutdown can wait for them.
+ * Gives each message an id and a deadline, writes it to the store, routes it, records the outcome
+ * and escalates it when no provider sent it. Tracks messages in flight so that shutdown can wait
+ * for them.
  */
 export class Dispatcher {
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -49,6 +56,7 @@ export class Dispatcher {
   constructor(
     private readonly router: Router,
     private readonly escalator: Escalator,
+    private readonly store: MessageStore,
     private readonly now: () => number,
     private readonly events: GatewayEvents,
   ) {}
@@ -58,8 +66,18 @@ export class Dispatcher {
     return this.#inFlight.size;
   }
 
-  /** Sends `message`. Throws `GatewayError` `unknown_route` when its route does not exist. */
+  /**
+   * Sends `message` and resolves once its outcome is stored. Throws `GatewayError`
+   * `unknown_route` when its route does not exist; rejects with the store's error when a write
+   * fails, and then no provider is called unless the message was already written.
+   */
   dispatch(message: OutboundMessage, context: DispatchContext): Promise<Dispatch> {
+    const route = this.selectRoute(message);
+    return this.#track(this.#send(randomUUID(), route, message, context));
+  }
+
+  /** Returns the route of `message`. Throws `GatewayError` `unknown_route` when there is none. */
+  selectRoute(message: OutboundMessage): Route {
     const route = this.router.selectRoute(message.route, message.callingCode);
     if (!route) {
       throw new GatewayError('unknown_route', {
@@ -67,47 +85,7 @@ export class Dispatcher {
         errors: [{ path: 'route', code: 'unknown_route', message: 'no route with this name' }],
       });
     }
-
-    const id = randomUUID();
-    const attempts: AttemptRecord[] = [];
-    const deadline = this.now() + route.settings.deadline_ms;
-    const request = {
-      to: message.to,
-      body: message.body,
-      encoding: message.encoding,
-      ...(message.from === undefined ? {} : { from: message.from }),
-      ...(message.reference === undefined ? {} : { reference: message.reference }),
-    };
-
-    const work = this.router
-      .route(route, request, { messageId: id, deadline, attempts })
-      .then((result): Dispatch => {
-        const escalatedTo = escalatedKinds.has(result.kind)
-          ? this.escalator.escalateMessage(
-              {
-                messageId: id,
-                requestId: context.requestId,
-                reason: result.kind,
-                route: route.name,
-                to: message.to,
-                body: message.body,
-                reference: message.reference,
-                attempts: result.attempts,
-              },
-              route.settings.escalate,
-            )
-          : [];
-        this.events.emit('message', {
-          message_id: id,
-          route: route.name,
-          outcome: result.kind,
-          escalated_to: escalatedTo,
-        });
-        return { id, route: route.name, result, escalatedTo };
-      });
-    this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
-    return work;
+    return route;
   }
 
   /** Waits until every message in flight has finished. */
@@ -116,4 +94,90 @@ export class Dispatcher {
       await Promise.allSettled([...this.#inFlight]);
     }
   }
+
+  async #send(
+    id: string,
+    route: Route,
+    message: OutboundMessage,
+    context: DispatchContext,
+  ): Promise<Dispatch> {
+    const createdAt = this.now();
+    await this.store.createMessage({
+      id,
+      principal: context.principal,
+      requestId: context.requestId,
+      mode: 'sync',
+      route: route.name,
+      to: message.to,
+      body: message.body,
+      from: message.from,
+      reference: message.reference,
+      encoding: message.encoding,
+      segments: message.segments,
+      status: 'sending',
+      createdAt,
+      expiresAt: undefined,
+      callbackUrl: undefined,
+    });
+
+    const attempts: AttemptRecord[] = [];
+    const result = await this.router.route(route, sendRequest(message), {
+      messageId: id,
+      deadline: createdAt + route.settings.deadline_ms,
+      attempts,
+      journal: storeJournal(this.store, id),
+    });
+    const escalatedTo = this.#escalate(id, route, message, context, result);
+    await this.store.finishMessage(id, messageResult(result, this.now()));
+
+    this.events.emit('message', {
+      message_id: id,
+      route: route.name,
+      outcome: result.kind,
+      escalated_to: escalatedTo,
+    });
+    return { id, route: route.name, result, escalatedTo };
+  }
+
+  #escalate(
+    id: string,
+    route: Route,
+    message: OutboundMessage,
+    context: DispatchContext,
+    result: RoutingResult,
+  ): readonly string[] {
+    if (!escalatedKinds.has(result.kind)) {
+      return [];
+    }
+    return this.escalator.escalateMessage(
+      {
+        messageId: id,
+        requestId: context.requestId,
+        reason: result.kind,
+        route: route.name,
+        to: message.to,
+        body: message.body,
+        reference: message.reference,
+        attempts: result.attempts,
+      },
+      route.settings.escalate,
+    );
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+}
+
+/** Returns what every attempt of `message` sends to the provider. */
+export function sendRequest(message: OutboundMessage) {
+  return {
+    to: message.to,
+    body: message.body,
+    encoding: message.encoding,
+    ...(message.from === undefined ? {} : { from: message.from }),
+    ...(message.reference === undefined ? {} : { reference: message.reference }),
+  };
 }

@@ -8,6 +8,7 @@ import type { Gateway } from '../gateway.js';
 import { adminRoutes, providerActions } from './admin.js';
 import { bearerAuth } from './auth.js';
 import type { AppEnv } from './context.js';
+import { messageStatusRoutes } from './message-status.js';
 import { messageRoutes } from './messages.js';
 import { problem, problemResponse } from './problem.js';
 import { requestId } from './request-id.js';
@@ -25,7 +26,8 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/status/events': 'GET, HEAD',
   '/metrics': 'GET, HEAD',
   '/v1/providers': 'GET, HEAD',
-  '/v1/messages': 'POST',
+  '/v1/messages': 'GET, HEAD, POST',
+  '/v1/messages/:id': 'GET, HEAD',
   '/admin/providers/:id/simulate': 'POST',
   ...Object.fromEntries(
     providerActions.map((action) => [`/admin/providers/:id/${action}`, 'POST']),
@@ -70,6 +72,7 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   );
   app.use('/v1/*', bearerAuth(apiKeys, 'API key'));
   app.route('/v1', messageRoutes(gateway, options.logger));
+  app.route('/v1', messageStatusRoutes(gateway));
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
   app.route('/admin', adminRoutes(gateway, options.logger));
   for (const [path, allowed] of Object.entries(allowedMethods)) {

@@ -74,6 +74,7 @@ export function parseMessageRequest(
       callingCode: recipient.countryCallingCode,
       body,
       encoding,
+      segments,
       ...(sender?.ok ? { from: sender.sender } : {}),
       ...(route === undefined ? {} : { route }),
       ...(reference === undefined ? {} : { reference }),

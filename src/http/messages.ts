@@ -20,6 +20,7 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
     const request = parseMessageRequest(input, numbers);
     const dispatch = await gateway.dispatcher.dispatch(request.message, {
       requestId: c.get('requestId'),
+      principal: c.get('principal'),
     });
 
     c.set('outcome', dispatch.result.kind);

@@ -31,6 +31,17 @@ export interface MessageAttempts {
   readonly deadline: number;
   /** Every attempt so far, across providers; each slot appends its own. */
   readonly attempts: AttemptRecord[];
+  /** Durable record of attempts; the slot awaits each write before it goes on. */
+  readonly journal?: AttemptJournal;
+}
+
+/**
+ * Receives each attempt as it starts (before the provider is called) and as it ends, so that
+ * after a crash the store shows which attempts may have reached a provider.
+ */
+export interface AttemptJournal {
+  attemptStarted(attempt: { number: number; provider: string; startedAt: number }): Promise<void>;
+  attemptEnded(attempt: AttemptRecord & { number: number; endedAt: number }): Promise<void>;
 }
 
 /** How a slot's turn with one message ended. */
@@ -202,6 +213,7 @@ export class ProviderSlot {
   ): Promise<AttemptResult> {
     const started = this.deps.now();
     const number = message.attempts.length + 1;
+    await message.journal?.attemptStarted({ number, provider: this.id, startedAt: started });
     const timeoutMs = Math.max(
       0,
       Math.min(this.settings.attempt_timeout_ms, message.deadline - started),
@@ -220,6 +232,7 @@ export class ProviderSlot {
       provider_code: error?.providerCode ?? null,
       duration_ms: durationMs,
     };
+    await message.journal?.attemptEnded({ ...record, number, endedAt: started + durationMs });
     message.attempts.push(record);
     this.deps.events.emit('attempt', {
       ...record,

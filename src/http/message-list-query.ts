@@ -1,0 +1,125 @@
+import { GatewayError, type FieldError } from '../errors.js';
+import type { ListCursor, MessageFilter, MessageStatus } from '../store/index.js';
+
+/** Page size of `GET /v1/messages` when the client gives no `limit`. */
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** Largest `limit` that `GET /v1/messages` accepts. */
+export const MAX_PAGE_SIZE = 200;
+
+const statuses: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'rejected', 'failed'];
+const parameters = ['status', 'route', 'since', 'until', 'limit', 'cursor'] as const;
+
+/**
+ * Parses the query of `GET /v1/messages`: `status`, `route`, `since` (inclusive) and `until`
+ * (exclusive) as RFC 3339 times, `limit` and `cursor`. Throws `GatewayError` `invalid_request`
+ * listing every invalid or unknown parameter.
+ */
+export function parseListQuery(query: Record<string, string[]>): MessageFilter {
+  const errors: FieldError[] = [];
+  const single = (name: string): string | undefined => {
+    const values = query[name];
+    if (values && values.length > 1) {
+      errors.push({ path: name, code: 'repeated_parameter', message: `${name} may appear once` });
+    }
+    return values?.[0];
+  };
+
+  for (const name of Object.keys(query)) {
+    if (!(parameters as readonly string[]).includes(name)) {
+      errors.push({
+        path: name,
+        code: 'unknown_parameter',
+        message: `unknown query parameter "${name}"; allowed parameters are ${parameters.join(', ')}`,
+      });
+    }
+  }
+
+  const status = single('status');
+  if (status !== undefined && !(statuses as readonly string[]).includes(status)) {
+    errors.push({
+      path: 'status',
+      code: 'invalid_value',
+      message: `status must be one of ${statuses.join(', ')}, got "${status}"`,
+    });
+  }
+  const route = single('route');
+  const since = parseTime('since', single('since'), errors);
+  const until = parseTime('until', single('until'), errors);
+  const limit = parseLimit(single('limit'), errors);
+  const cursorText = single('cursor');
+  const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
+  if (cursorText !== undefined && cursor === undefined) {
+    errors.push({
+      path: 'cursor',
+      code: 'invalid_cursor',
+      message: 'cursor must be the next_cursor of an earlier page',
+    });
+  }
+
+  if (errors.length > 0) {
+    const detail =
+      errors.length === 1
+        ? `${errors[0]?.message ?? ''}.`
+        : `The query has ${errors.length} invalid parameters; see "errors".`;
+    throw new GatewayError('invalid_request', { detail, errors });
+  }
+  return {
+    limit,
+    ...(status === undefined ? {} : { status: status as MessageStatus }),
+    ...(route === undefined ? {} : { route }),
+    ...(since === undefined ? {} : { createdFrom: since }),
+    ...(until === undefined ? {} : { createdBefore: until }),
+    ...(cursor === undefined ? {} : { cursor }),
+  };
+}
+
+/** Encodes a list position as an opaque URL-safe token. */
+export function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(`${cursor.createdAt}.${cursor.id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string): ListCursor | undefined {
+  const match = /^(\d{1,15})\.([\w-]{1,64})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (!match?.[1] || !match[2]) {
+    return undefined;
+  }
+  return { createdAt: Number(match[1]), id: match[2] };
+}
+
+// RFC 3339 with a mandatory offset, so that a time is never read in the server's time zone.
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+function parseTime(name: string, text: string | undefined, errors: FieldError[]) {
+  if (text === undefined) {
+    return undefined;
+  }
+
+  const time = rfc3339.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) {
+    errors.push({
+      path: name,
+      code: 'invalid_time',
+      message: `${name} must be an RFC 3339 time with an offset, such as 2026-01-31T09:00:00Z`,
+    });
+    return undefined;
+  }
+  return time;
+}
+
+function parseLimit(text: string | undefined, errors: FieldError[]): number {
+  if (text === undefined) {
+    return DEFAULT_PAGE_SIZE;
+  }
+
+  const limit = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
+    errors.push({
+      path: 'limit',
+      code: 'invalid_value',
+      message: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got "${text}"`,
+    });
+    return DEFAULT_PAGE_SIZE;
+  }
+  return limit;
+}

@@ -1,0 +1,80 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema changes in order. Entry `i` moves the schema from version `i` to `i + 1`; the version is
+ * kept in SQLite's `user_version`. Append new entries, never edit a released one.
+ */
+const migrations: readonly string[] = [
+  `
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    route TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sender TEXT,
+    reference TEXT,
+    encoding TEXT NOT NULL,
+    segments INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    code TEXT,
+    provider TEXT,
+    provider_message_id TEXT,
+    possible_duplicate INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    callback_url TEXT
+  );
+  CREATE INDEX messages_by_principal ON messages (principal, created_at DESC, id DESC);
+  CREATE INDEX messages_by_status ON messages (status, updated_at);
+
+  CREATE TABLE status_changes (
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    code TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, seq)
+  );
+
+  CREATE TABLE attempts (
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    outcome TEXT,
+    http_status INTEGER,
+    provider_code TEXT,
+    duration_ms INTEGER,
+    PRIMARY KEY (message_id, number)
+  );
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * Brings the database to `SCHEMA_VERSION`, each step in its own transaction. Throws when the file
+ * was written by a newer build, because this build would misread it.
+ */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `the store's schema version is ${current}, newer than ${SCHEMA_VERSION} that this build knows; run a newer sms-relay or another data_dir`,
+    );
+  }
+
+  for (let version = current; version < SCHEMA_VERSION; version += 1) {
+    const step = db.transaction(() => {
+      db.exec(migrations[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    });
+    step();
+  }
+}

@@ -1,0 +1,237 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+
+import type {
+  AttemptEnd,
+  AttemptStart,
+  MessageFilter,
+  MessagePage,
+  MessageResult,
+  MessageStatus,
+  MessageStore,
+  NewMessage,
+  StoredMessage,
+} from '../types.js';
+import { migrate } from './migrations.js';
+import {
+  summaryColumns,
+  toAttempt,
+  toStatusChange,
+  toSummary,
+  type AttemptRow,
+  type MessageRow,
+  type StatusRow,
+} from './rows.js';
+
+/**
+ * The message store in one SQLite file, through better-sqlite3. WAL mode lets readers run beside
+ * the writer, and `synchronous = FULL` syncs every commit to disk, so an acknowledged message
+ * survives a power loss as well as a process crash.
+ *
+ * better-sqlite3 is synchronous: each method finishes its write before it returns, and wraps the
+ * result in a resolved promise to fit the contract.
+ */
+export class SqliteStore implements MessageStore {
+  readonly db: Database;
+  readonly #statements: ReturnType<typeof prepare>;
+
+  /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
+  constructor(readonly path: string) {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+    }
+    this.db = new BetterSqlite3(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.#statements = prepare(this.db);
+  }
+
+  createMessage(message: NewMessage): Promise<void> {
+    return this.#run(() => {
+      this.#statements.insertMessage.run({
+        id: message.id,
+        principal: message.principal,
+        request_id: message.requestId,
+        mode: message.mode,
+        route: message.route,
+        recipient: message.to,
+        body: message.body,
+        sender: message.from ?? null,
+        reference: message.reference ?? null,
+        encoding: message.encoding,
+        segments: message.segments,
+        status: message.status,
+        created_at: message.createdAt,
+        expires_at: message.expiresAt ?? null,
+        callback_url: message.callbackUrl ?? null,
+      });
+      this.#appendStatus(message.id, message.status, null, message.createdAt);
+    });
+  }
+
+  updateStatus(id: string, status: MessageStatus, at: number): Promise<void> {
+    return this.#run(() => {
+      this.#statements.updateStatus.run({ id, status, at });
+      this.#appendStatus(id, status, null, at);
+    });
+  }
+
+  finishMessage(id: string, result: MessageResult): Promise<void> {
+    return this.#run(() => {
+      this.#statements.finishMessage.run({
+        id,
+        status: result.status,
+        code: result.code,
+        provider: result.provider,
+        provider_message_id: result.providerMessageId,
+        possible_duplicate: result.possibleDuplicate ? 1 : 0,
+        at: result.at,
+      });
+      this.#appendStatus(id, result.status, result.code, result.at);
+    });
+  }
+
+  recordAttemptStart(start: AttemptStart): Promise<void> {
+    return this.#run(() => {
+      this.#statements.insertAttempt.run({
+        message_id: start.messageId,
+        number: start.number,
+        provider: start.provider,
+        started_at: start.startedAt,
+      });
+    });
+  }
+
+  recordAttemptEnd(end: AttemptEnd): Promise<void> {
+    return this.#run(() => {
+      this.#statements.endAttempt.run({
+        message_id: end.messageId,
+        number: end.number,
+        outcome: end.outcome,
+        http_status: end.httpStatus,
+        provider_code: end.providerCode,
+        duration_ms: end.durationMs,
+        ended_at: end.endedAt,
+      });
+    });
+  }
+
+  getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
+    return this.#run(() => {
+      const row = this.#statements.selectMessage.get({ id, principal }) as
+        (MessageRow & { body: string }) | undefined;
+      if (!row) {
+        return undefined;
+      }
+
+      const history = this.#statements.selectHistory.all({ id }) as StatusRow[];
+      const attempts = this.#statements.selectAttempts.all({ id }) as AttemptRow[];
+      return {
+        ...toSummary(row),
+        body: row.body,
+        history: history.map(toStatusChange),
+        attempts: attempts.map(toAttempt),
+      };
+    });
+  }
+
+  listMessages(principal: string, filter: MessageFilter): Promise<MessagePage> {
+    return this.#run(() => {
+      const conditions = ['principal = @principal'];
+      const parameters: Record<string, string | number> = { principal, limit: filter.limit + 1 };
+      if (filter.status !== undefined) {
+        conditions.push('status = @status');
+        parameters['status'] = filter.status;
+      }
+      if (filter.route !== undefined) {
+        conditions.push('route = @route');
+        parameters['route'] = filter.route;
+      }
+      if (filter.createdFrom !== undefined) {
+        conditions.push('created_at >= @created_from');
+        parameters['created_from'] = filter.createdFrom;
+      }
+      if (filter.createdBefore !== undefined) {
+        conditions.push('created_at < @created_before');
+        parameters['created_before'] = filter.createdBefore;
+      }
+      if (filter.cursor !== undefined) {
+        // Row-value comparison keeps the order stable when several messages share a millisecond.
+        conditions.push('(created_at, id) < (@cursor_created_at, @cursor_id)');
+        parameters['cursor_created_at'] = filter.cursor.createdAt;
+        parameters['cursor_id'] = filter.cursor.id;
+      }
+
+      const sql = `SELECT ${summaryColumns} FROM messages WHERE ${conditions.join(' AND ')}
+        ORDER BY created_at DESC, id DESC LIMIT @limit`;
+      const rows = this.db.prepare(sql).all(parameters) as MessageRow[];
+      const page = rows.slice(0, filter.limit).map(toSummary);
+      const last = page.at(-1);
+      const more = rows.length > filter.limit && last !== undefined;
+      return {
+        messages: page,
+        nextCursor: more ? { createdAt: last.createdAt, id: last.id } : undefined,
+      };
+    });
+  }
+
+  /** Closes the database; a second call does nothing. */
+  close(): Promise<void> {
+    if (this.db.open) {
+      this.db.close();
+    }
+    return Promise.resolve();
+  }
+
+  #appendStatus(id: string, status: MessageStatus, code: string | null, at: number): void {
+    this.#statements.insertStatus.run({ id, status, code, at });
+  }
+
+  /** Runs `work` in one transaction and turns its result or error into a promise. */
+  #run<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.db.inTransaction ? work() : this.db.transaction(work)());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+}
+
+function prepare(db: Database) {
+  return {
+    insertMessage: db.prepare(`INSERT INTO messages (id, principal, request_id, mode, route,
+      recipient, body, sender, reference, encoding, segments, status, created_at, updated_at,
+      expires_at, callback_url)
+      VALUES (@id, @principal, @request_id, @mode, @route, @recipient, @body, @sender, @reference,
+      @encoding, @segments, @status, @created_at, @created_at, @expires_at, @callback_url)`),
+    updateStatus: db.prepare(
+      'UPDATE messages SET status = @status, updated_at = @at WHERE id = @id',
+    ),
+    finishMessage: db.prepare(`UPDATE messages SET status = @status, code = @code,
+      provider = @provider, provider_message_id = @provider_message_id,
+      possible_duplicate = MAX(possible_duplicate, @possible_duplicate), updated_at = @at
+      WHERE id = @id`),
+    insertStatus: db.prepare(`INSERT INTO status_changes (message_id, seq, status, code, at)
+      VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
+      @status, @code, @at)`),
+    insertAttempt: db.prepare(`INSERT INTO attempts (message_id, number, provider, started_at)
+      VALUES (@message_id, @number, @provider, @started_at)`),
+    endAttempt: db.prepare(`UPDATE attempts SET ended_at = @ended_at, outcome = @outcome,
+      http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms
+      WHERE message_id = @message_id AND number = @number`),
+    selectMessage: db.prepare(
+      `SELECT ${summaryColumns}, body FROM messages WHERE id = @id AND principal = @principal`,
+    ),
+    selectHistory: db.prepare(
+      'SELECT status, code, at FROM status_changes WHERE message_id = @id ORDER BY seq',
+    ),
+    selectAttempts: db.prepare(`SELECT number, provider, started_at, ended_at, outcome,
+      http_status, provider_code, duration_ms FROM attempts WHERE message_id = @id
+      ORDER BY number`),
+  };
+}

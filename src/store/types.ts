@@ -1,0 +1,173 @@
+import type { AttemptOutcome } from '../events.js';
+
+/**
+ * Where a message stands.
+ *
+ * - `queued`: accepted in async mode and waiting for the background sender.
+ * - `sending`: a sender is routing it now.
+ * - `sent`: a provider accepted it.
+ * - `rejected`: a provider rejected it (`rejected` class); `code` names the reason.
+ * - `failed`: no provider sent it; `code` names the routing result, such as `all_providers_failed`.
+ */
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'rejected' | 'failed';
+
+/** How the client asked for the message to be sent. */
+export type SendMode = 'sync' | 'async';
+
+/** A message as it is first written, before any attempt. */
+export interface NewMessage {
+  readonly id: string;
+  /** Name of the API key that sent it; reads are scoped to it. */
+  readonly principal: string;
+  readonly requestId: string;
+  readonly mode: SendMode;
+  readonly route: string;
+  /** Recipient in E.164. */
+  readonly to: string;
+  readonly body: string;
+  readonly from: string | undefined;
+  readonly reference: string | undefined;
+  readonly encoding: 'GSM-7' | 'UCS-2';
+  readonly segments: number;
+  readonly status: MessageStatus;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  /** Validity deadline in epoch milliseconds: an async message is not sent after it. */
+  readonly expiresAt: number | undefined;
+  readonly callbackUrl: string | undefined;
+}
+
+/** The end state of a message that left `sending`. */
+export interface MessageResult {
+  readonly status: Exclude<MessageStatus, 'queued' | 'sending'>;
+  /** Problem code for `rejected` and `failed`; null for `sent`. */
+  readonly code: string | null;
+  readonly provider: string | null;
+  readonly providerMessageId: string | null;
+  readonly possibleDuplicate: boolean;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/** The start of one attempt, written before the provider is called. */
+export interface AttemptStart {
+  readonly messageId: string;
+  /** 1 for the first attempt of the message, across providers and sending passes. */
+  readonly number: number;
+  readonly provider: string;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+}
+
+/** The end of one attempt, written once the provider answered or the attempt timed out. */
+export interface AttemptEnd {
+  readonly messageId: string;
+  readonly number: number;
+  readonly outcome: AttemptOutcome;
+  readonly httpStatus: number | null;
+  readonly providerCode: string | null;
+  readonly durationMs: number;
+  /** Epoch milliseconds. */
+  readonly endedAt: number;
+}
+
+/** One attempt as stored; `outcome` is null while it has no end. */
+export interface StoredAttempt {
+  readonly number: number;
+  readonly provider: string;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly outcome: AttemptOutcome | null;
+  readonly httpStatus: number | null;
+  readonly providerCode: string | null;
+  readonly durationMs: number | null;
+}
+
+/** One entry of a message's status history. */
+export interface StatusChange {
+  readonly status: MessageStatus;
+  readonly code: string | null;
+  readonly at: number;
+}
+
+/** A stored message without its history and attempts, as a list returns it. */
+export interface MessageSummary {
+  readonly id: string;
+  readonly principal: string;
+  readonly requestId: string;
+  readonly mode: SendMode;
+  readonly route: string;
+  readonly to: string;
+  readonly from: string | null;
+  readonly reference: string | null;
+  readonly encoding: 'GSM-7' | 'UCS-2';
+  readonly segments: number;
+  readonly status: MessageStatus;
+  readonly code: string | null;
+  readonly provider: string | null;
+  readonly providerMessageId: string | null;
+  readonly possibleDuplicate: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly expiresAt: number | null;
+  readonly callbackUrl: string | null;
+}
+
+/** A stored message with everything that happened to it. */
+export interface StoredMessage extends MessageSummary {
+  readonly body: string;
+  readonly history: readonly StatusChange[];
+  readonly attempts: readonly StoredAttempt[];
+}
+
+/** Filters of a message list; every one is optional. */
+export interface MessageFilter {
+  readonly status?: MessageStatus;
+  readonly route?: string;
+  /** Created at or after, epoch milliseconds. */
+  readonly createdFrom?: number;
+  /** Created before, epoch milliseconds. */
+  readonly createdBefore?: number;
+  /** Page size, 1 or more. */
+  readonly limit: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: ListCursor;
+}
+
+/** Position after the last message of a page: newest first, ties broken by id. */
+export interface ListCursor {
+  readonly createdAt: number;
+  readonly id: string;
+}
+
+/** One page of a message list, newest first. */
+export interface MessagePage {
+  readonly messages: readonly MessageSummary[];
+  /** Undefined on the last page. */
+  readonly nextCursor: ListCursor | undefined;
+}
+
+/**
+ * Durable storage of messages, their attempts and status history. Every method returns a promise
+ * so that a networked database can implement the same contract; callers await each write before
+ * they act on it (answer the client, call a provider).
+ *
+ * Methods reject with the driver's error when the database fails; callers treat that as an
+ * internal error and do not answer "accepted".
+ */
+export interface MessageStore {
+  /** Writes a new message and its first status change in one transaction. */
+  createMessage(message: NewMessage): Promise<void>;
+  /** Moves a message to `sending`, `queued` or an end state and appends to its history. */
+  updateStatus(id: string, status: MessageStatus, at: number): Promise<void>;
+  /** Writes the end state of a message and appends it to its history. */
+  finishMessage(id: string, result: MessageResult): Promise<void>;
+  recordAttemptStart(start: AttemptStart): Promise<void>;
+  recordAttemptEnd(end: AttemptEnd): Promise<void>;
+  /** Returns the message with its history and attempts, if `principal` sent it. */
+  getMessage(principal: string, id: string): Promise<StoredMessage | undefined>;
+  /** Lists the messages of `principal`, newest first. */
+  listMessages(principal: string, filter: MessageFilter): Promise<MessagePage>;
+  /** Closes the database; later calls reject. */
+  close(): Promise<void>;
+}
