@@ -48,7 +48,15 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/**
+ * Describes the commit under test. BENCH_COMMIT overrides it for a run from an exported tree
+ * (`git archive`), which has no repository to ask.
+ */
 function describeCommit(): string {
+  const override = process.env['BENCH_COMMIT'];
+  if (override !== undefined && override !== '') {
+    return override;
+  }
   try {
     const git = (...args: string[]): string =>
       execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
