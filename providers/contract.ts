@@ -96,13 +96,21 @@ export class ProviderError extends Error {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.errorClass = init.errorClass;
     this.httpStatus = init.httpStatus;
-    this.providerCode = init.providerCode;
+    this.providerCode = safeProviderCode(init.providerCode);
     this.retryAfterMs = init.retryAfterMs;
     this.configFault = init.configFault ?? false;
     this.rejection =
       init.rejection ?? (init.errorClass === 'rejected' ? 'invalid_request' : undefined);
     this.unclassified = init.unclassified ?? false;
   }
+}
+
+// Provider codes reach responses, logs, metrics and the status page, so only short codes made of
+// letters, digits and a few separators pass; anything else from a provider is dropped.
+const PROVIDER_CODE = /^[A-Za-z0-9_.:-]{1,32}$/;
+
+function safeProviderCode(code: string | undefined): string | undefined {
+  return code !== undefined && PROVIDER_CODE.test(code) ? code : undefined;
 }
 
 /** Type guard for `ProviderError`, also across module copies. */

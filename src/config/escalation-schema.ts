@@ -282,9 +282,24 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+function hasNoCredentials(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.username === '' && url.password === '';
+  } catch {
+    return true;
+  }
+}
+
 const webhookSchema = z
   .strictObject({
-    url: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL'),
+    url: z
+      .string()
+      .refine(isHttpUrl, 'must be an http:// or https:// URL')
+      .refine(
+        hasNoCredentials,
+        'must not contain a user name or password; the signature authenticates the gateway',
+      ),
     secret: z
       .string()
       .min(16, 'must be at least 16 characters long, because it keys the HMAC signature'),

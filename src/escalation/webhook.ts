@@ -65,7 +65,8 @@ function describeFetchError(error: unknown, timeoutMs: number, timedOut: boolean
   if (code !== undefined) {
     return `request failed: ${code}`;
   }
-  return `request failed: ${error instanceof Error ? error.message : String(error)}`;
+  // The message of a fetch error can quote the URL, so only the error's name is kept.
+  return `request failed: ${error instanceof Error ? error.name : typeof error}`;
 }
 
 /**

@@ -50,6 +50,14 @@ export interface GatewayMetrics {
  * values are provider ids, route and channel names and outcome classes; never a phone number or
  * message text.
  */
+const escalationOutcomes = [
+  'handed_off',
+  'delivered',
+  'failed_retryable',
+  'failed',
+  'dead_lettered',
+] as const;
+
 export function createMetrics(events: GatewayEvents, scope: MetricsScope): GatewayMetrics {
   const registry = new Registry();
   const providers = [...scope.slots.keys()];
@@ -92,11 +100,12 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
     labelNames: ['provider'] as const,
     registers,
   });
-  // NOTE: the outcome is `handed_off`, counted when the dispatcher hands a message to a channel;
-  // whether the channel then delivered it is not counted here.
+  // `handed_off` counts message escalations when the dispatcher hands them to a channel; the
+  // delivery outcomes (`delivered`, `failed_retryable`, `failed`, `dead_lettered`) count what each
+  // channel then did with message escalations and operator alerts alike.
   const escalations = new Counter({
     name: `${PREFIX}escalations_total`,
-    help: 'Escalations by channel and outcome.',
+    help: 'Escalation events by channel and outcome: handed_off, then delivered, failed_retryable, failed or dead_lettered.',
     labelNames: ['channel', 'outcome'] as const,
     registers,
   });
@@ -112,7 +121,11 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
   for (const route of scope.routes) {
     messageOutcomes.forEach((outcome) => messages.labels(route, outcome).inc(0));
   }
-  scope.channels.forEach((channel) => escalations.labels(channel, 'handed_off').inc(0));
+  for (const channel of scope.channels) {
+    for (const outcome of escalationOutcomes) {
+      escalations.labels(channel, outcome).inc(0);
+    }
+  }
 
   events.on('attempt', (event) => {
     attempts.labels(event.provider, event.outcome).inc();
@@ -121,6 +134,7 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
   events.on('retry', (event) => retries.labels(event.provider).inc());
   events.on('failover', (event) => failovers.labels(event.from).inc());
   events.on('breaker', (event) => transitions.labels(event.provider, event.to).inc());
+  events.on('escalation', (event) => escalations.labels(event.channel, event.outcome).inc());
   events.on('message', (event) => {
     messages.labels(event.route, event.outcome).inc();
     event.escalated_to.forEach((channel) => escalations.labels(channel, 'handed_off').inc());

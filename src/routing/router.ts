@@ -129,11 +129,13 @@ export class Router {
           tried = true;
           break;
       }
-      this.events.emit('failover', {
-        message_id: message.messageId,
-        from: slot.id,
-        reason: outcome.error.errorClass,
-      });
+      if (slot !== route.slots.at(-1)) {
+        this.events.emit('failover', {
+          message_id: message.messageId,
+          from: slot.id,
+          reason: outcome.error.errorClass,
+        });
+      }
     }
 
     if (this.now() >= message.deadline) {

@@ -226,6 +226,16 @@ describe('webhook', () => {
     expect(issuesOf(text).map((issue) => issue.path)).toEqual(['escalation.webhook.url']);
   });
 
+  it('rejects credentials in the URL without showing them', () => {
+    const text =
+      '[escalation.webhook]\nurl = "https://user:hunter22@hooks.example.com"\nsecret = "${HOOK_SECRET}"';
+    const [issue] = issuesOf(text);
+
+    expect(issue?.path).toBe('escalation.webhook.url');
+    expect(issue?.message).toMatch(/must not contain a user name or password/);
+    expect(issue?.message).not.toContain('hunter22');
+  });
+
   it('rejects a short secret without showing it', () => {
     const text = '[escalation.webhook]\nurl = "https://hooks.example.com"\nsecret = "short"';
     const [issue] = issuesOf(text);

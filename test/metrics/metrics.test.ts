@@ -140,6 +140,20 @@ describe('counters', () => {
     expect(sampleValue(metrics, 'sms_relay_escalations_total', handedOff)).toBe(1);
   });
 
+  it('count escalation deliveries by outcome', async () => {
+    const relay = start();
+    relay.simulator('sim-a').simulate({ mode: 'transient' });
+    relay.simulator('sim-b').simulate({ mode: 'transient' });
+    await sendMessages(relay, 2);
+    await relay.gateway.escalator.flush();
+    const metrics = await scrape(relay);
+
+    const delivered = { channel: 'error_log', outcome: 'delivered' };
+    const failed = { channel: 'error_log', outcome: 'failed' };
+    expect(sampleValue(metrics, 'sms_relay_escalations_total', delivered)).toBe(2);
+    expect(sampleValue(metrics, 'sms_relay_escalations_total', failed)).toBe(0);
+  });
+
   it('show a drained provider', async () => {
     const relay = start();
     await relay.app.request('/admin/providers/sim-b/drain', {

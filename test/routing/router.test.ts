@@ -135,6 +135,20 @@ describe('failover', () => {
     expect(outcome.attempts.map((a) => a.outcome)).toEqual(['transient']);
   });
 
+  it('emits failover only when a next provider exists', async () => {
+    const primary = new ScriptedProvider('primary', [unavailable]);
+    const secondary = new ScriptedProvider('secondary', [unavailable]);
+    const h = track(harness([primary, secondary]));
+    const from: string[] = [];
+    h.events.on('failover', (event) => from.push(event.from));
+
+    const result = h.send();
+    await vi.runAllTimersAsync();
+    await result;
+
+    expect(from).toEqual(['primary']);
+  });
+
   it('reports all_providers_failed when every provider failed', async () => {
     const primary = new ScriptedProvider('primary', [unavailable]);
     const secondary = new ScriptedProvider('secondary', [unavailable]);
