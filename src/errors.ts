@@ -15,6 +15,8 @@ export const problemCodes = {
   content_rejected: { status: 422, title: 'Content rejected' },
   message_rejected: { status: 422, title: 'Message rejected' },
   not_a_simulator: { status: 409, title: 'Not a simulator' },
+  idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
+  idempotency_key_mismatch: { status: 422, title: 'Idempotency key mismatch' },
   internal_error: { status: 500, title: 'Internal error' },
   all_providers_failed: { status: 502, title: 'All providers failed' },
   outcome_unknown: { status: 502, title: 'Outcome unknown' },

@@ -26,6 +26,8 @@ export interface DispatchContext {
   readonly requestId: string;
   /** Name of the API key that sent the message. */
   readonly principal: string;
+  /** Id for the message; a new UUID when absent. */
+  readonly messageId?: string;
 }
 
 /** The result of dispatching one message. */
@@ -73,7 +75,7 @@ export class Dispatcher {
    */
   dispatch(message: OutboundMessage, context: DispatchContext): Promise<Dispatch> {
     const route = this.selectRoute(message);
-    return this.#track(this.#send(randomUUID(), route, message, context));
+    return this.#track(this.#send(context.messageId ?? randomUUID(), route, message, context));
   }
 
   /** Returns the route of `message`. Throws `GatewayError` `unknown_route` when there is none. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { OutboundMessage } from '../dispatch/dispatcher.js';
 import { GatewayError, type FieldError } from '../errors.js';
+import { requestFingerprint } from './idempotency.js';
 import {
   countSegments,
   MAX_BODY_LENGTH,
@@ -24,6 +25,8 @@ const messageSchema = z.strictObject({
 export interface MessageRequest {
   readonly message: OutboundMessage;
   readonly segments: number;
+  /** Hash of the normalized body, which tells a retry from another request with the same key. */
+  readonly fingerprint: string;
 }
 
 /**
@@ -67,8 +70,16 @@ export function parseMessageRequest(
   }
 
   const { encoding, segments } = countSegments(body);
+  const normalized = {
+    to: recipient.e164,
+    body,
+    from: sender?.ok ? sender.sender : undefined,
+    route,
+    reference,
+  };
   return {
     segments,
+    fingerprint: requestFingerprint(normalized),
     message: {
       to: recipient.e164,
       callingCode: recipient.countryCallingCode,

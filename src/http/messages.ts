@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
@@ -6,8 +8,9 @@ import type { Dispatch } from '../dispatch/dispatcher.js';
 import { GatewayError, rejectionProblem } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { AppEnv } from './context.js';
+import { claimIdempotencyKey, type ClaimedKey } from './idempotency.js';
 import { malformedJson, parseMessageRequest, type MessageRequest } from './message-request.js';
-import { problem } from './problem.js';
+import { problem, problemResponse } from './problem.js';
 
 /** Routes under `/v1` that send messages. */
 export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
@@ -18,38 +21,113 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
   routes.post('/messages', async (c) => {
     const input = await readJson(c);
     const request = parseMessageRequest(input, numbers);
-    const dispatch = await gateway.dispatcher.dispatch(request.message, {
-      requestId: c.get('requestId'),
-      principal: c.get('principal'),
+    // An unknown route is a 400 that must not bind the idempotency key.
+    gateway.dispatcher.selectRoute(request.message);
+    const messageId = randomUUID();
+    const decision = await claimIdempotencyKey(c, gateway, {
+      fingerprint: request.fingerprint,
+      messageId,
     });
+    if (decision.kind === 'replay') {
+      return decision.response;
+    }
 
-    c.set('outcome', dispatch.result.kind);
-    c.set('providersTried', [...new Set(dispatch.result.attempts.map((a) => a.provider))]);
-    c.set('messageId', dispatch.id);
-    if (request.message.reference !== undefined) {
-      c.set('reference', request.message.reference);
+    const claimed = decision.kind === 'claimed' ? decision.claimed : undefined;
+    let dispatch: Dispatch;
+    try {
+      dispatch = await gateway.dispatcher.dispatch(request.message, {
+        requestId: c.get('requestId'),
+        principal: c.get('principal'),
+        messageId,
+      });
+    } catch (error) {
+      await releaseUnwritten(gateway, claimed, c.get('principal'), messageId);
+      throw error;
     }
-    if (dispatch.escalatedTo.length > 0) {
-      logger.error(
-        {
-          request_id: c.get('requestId'),
-          message_id: dispatch.id,
-          reason: dispatch.result.kind,
-          route: dispatch.route,
-          channels: dispatch.escalatedTo,
-        },
-        'message escalated',
-      );
+
+    logOutcome(c, logger, request, dispatch);
+    const response = respond(c, request, dispatch, gateway.now);
+    if (!claimed) {
+      return response;
     }
-    if (dispatch.result.kind === 'sent' && dispatch.result.possibleDuplicate) {
-      logger.warn(
-        { request_id: c.get('requestId'), message_id: dispatch.id },
-        'message sent after an ambiguous attempt; it may have been delivered twice',
-      );
+    // No provider saw the message, so a retry with the same key may send it.
+    if (dispatch.result.attempts.length === 0) {
+      await claimed.release();
+      return response;
     }
-    return c.json(sentBody(c, request, dispatch, gateway.now), 200);
+    return claimed.complete(response);
   });
   return routes;
+}
+
+/** Sets the request log fields of a dispatched message and logs escalations and duplicates. */
+function logOutcome(
+  c: Context<AppEnv>,
+  logger: Logger,
+  request: MessageRequest,
+  dispatch: Dispatch,
+): void {
+  c.set('outcome', dispatch.result.kind);
+  c.set('providersTried', [...new Set(dispatch.result.attempts.map((a) => a.provider))]);
+  c.set('messageId', dispatch.id);
+  if (request.message.reference !== undefined) {
+    c.set('reference', request.message.reference);
+  }
+  if (dispatch.escalatedTo.length > 0) {
+    logger.error(
+      {
+        request_id: c.get('requestId'),
+        message_id: dispatch.id,
+        reason: dispatch.result.kind,
+        route: dispatch.route,
+        channels: dispatch.escalatedTo,
+      },
+      'message escalated',
+    );
+  }
+  if (dispatch.result.kind === 'sent' && dispatch.result.possibleDuplicate) {
+    logger.warn(
+      { request_id: c.get('requestId'), message_id: dispatch.id },
+      'message sent after an ambiguous attempt; it may have been delivered twice',
+    );
+  }
+}
+
+/** Returns the response to a dispatched message: 200 when sent, else its problem document. */
+function respond(
+  c: Context<AppEnv>,
+  request: MessageRequest,
+  dispatch: Dispatch,
+  now: () => number,
+): Response {
+  try {
+    return c.json(sentBody(c, request, dispatch, now), 200);
+  } catch (error) {
+    return problemResponse(c, error);
+  }
+}
+
+/**
+ * Frees the idempotency key of a request that failed before its message was written, because
+ * then no provider was called. A key whose message exists stays bound, so a retry cannot send
+ * the message twice. A failure here leaves the key bound and does not hide the first error.
+ */
+async function releaseUnwritten(
+  gateway: Gateway,
+  claimed: ClaimedKey | undefined,
+  principal: string,
+  messageId: string,
+): Promise<void> {
+  if (!claimed) {
+    return;
+  }
+  try {
+    if (!(await gateway.store.getMessage(principal, messageId))) {
+      await claimed.release();
+    }
+  } catch {
+    // The dispatch error is rethrown by the caller and logged as the request's failure.
+  }
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {

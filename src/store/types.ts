@@ -147,6 +147,43 @@ export interface MessagePage {
   readonly nextCursor: ListCursor | undefined;
 }
 
+/** A response as the client received it, kept so that a retry with the same key gets it again. */
+export interface StoredResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** A request to reserve an idempotency key for one request. */
+export interface IdempotencyClaimRequest {
+  /** Name of the API key; idempotency keys of different API keys never meet. */
+  readonly principal: string;
+  readonly key: string;
+  /** Hash of the normalized request body. */
+  readonly fingerprint: string;
+  /** Id that the message gets if this request claims the key. */
+  readonly messageId: string;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  /** When the key may be reused for another request, epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/**
+ * What claiming an idempotency key found.
+ *
+ * - `claimed`: the key was free (or expired) and now belongs to this request.
+ * - `mismatch`: the key belongs to a request with another body.
+ * - `in_progress`: a request with the same body holds the key and has no response yet;
+ *   `interrupted` is true when that request ran in a process that has since stopped.
+ * - `completed`: the stored response of the earlier request.
+ */
+export type IdempotencyClaim =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'mismatch' }
+  | { readonly kind: 'in_progress'; readonly messageId: string; readonly interrupted: boolean }
+  | { readonly kind: 'completed'; readonly messageId: string; readonly response: StoredResponse };
+
 /**
  * Durable storage of messages, their attempts and status history. Every method returns a promise
  * so that a networked database can implement the same contract; callers await each write before
@@ -168,6 +205,15 @@ export interface MessageStore {
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined>;
   /** Lists the messages of `principal`, newest first. */
   listMessages(principal: string, filter: MessageFilter): Promise<MessagePage>;
+  /**
+   * Claims an idempotency key atomically, or reports who holds it. An expired key is claimed as
+   * if it were free.
+   */
+  claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim>;
+  /** Stores the response of the request that holds the key. */
+  completeIdempotencyKey(principal: string, key: string, response: StoredResponse): Promise<void>;
+  /** Frees a key whose request ended before any provider was called, so a retry runs again. */
+  releaseIdempotencyKey(principal: string, key: string): Promise<void>;
   /** Closes the database; later calls reject. */
   close(): Promise<void>;
 }

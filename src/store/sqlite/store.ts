@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -6,6 +7,8 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type {
   AttemptEnd,
   AttemptStart,
+  IdempotencyClaim,
+  IdempotencyClaimRequest,
   MessageFilter,
   MessagePage,
   MessageResult,
@@ -13,7 +16,9 @@ import type {
   MessageStore,
   NewMessage,
   StoredMessage,
+  StoredResponse,
 } from '../types.js';
+import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
 import {
   summaryColumns,
@@ -36,6 +41,7 @@ import {
 export class SqliteStore implements MessageStore {
   readonly db: Database;
   readonly #statements: ReturnType<typeof prepare>;
+  readonly #idempotency: IdempotencyTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -49,6 +55,7 @@ export class SqliteStore implements MessageStore {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.#statements = prepare(this.db);
+    this.#idempotency = new IdempotencyTable(this.db, randomUUID());
   }
 
   createMessage(message: NewMessage): Promise<void> {
@@ -178,6 +185,18 @@ export class SqliteStore implements MessageStore {
         nextCursor: more ? { createdAt: last.createdAt, id: last.id } : undefined,
       };
     });
+  }
+
+  claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim> {
+    return this.#run(() => this.#idempotency.claim(claim));
+  }
+
+  completeIdempotencyKey(principal: string, key: string, response: StoredResponse): Promise<void> {
+    return this.#run(() => this.#idempotency.complete(principal, key, response));
+  }
+
+  releaseIdempotencyKey(principal: string, key: string): Promise<void> {
+    return this.#run(() => this.#idempotency.release(principal, key));
   }
 
   /** Closes the database; a second call does nothing. */
