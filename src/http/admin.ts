@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { simulatorModes } from '../../providers/simulator/options.js';
 import { SimulatorProvider } from '../../providers/simulator/index.js';
+import { removePhoneNumbers } from '../observability/redact.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { AppEnv } from './context.js';
@@ -29,9 +30,6 @@ const reasonSchema = z.strictObject({
 /** The operator actions on a provider, each at `POST /admin/providers/{id}/{action}`. */
 export const providerActions = ['drain', 'restore', 'open', 'close', 'reset'] as const;
 export type ProviderAction = (typeof providerActions)[number];
-
-// A run of 7 or more digits, as in a phone number, possibly split by spaces, dots or dashes.
-const digitRun = /\+?\d(?:[\s().-]*\d){6,}/g;
 
 /** Routes under `/admin`, behind the admin token. */
 export function adminRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
@@ -125,7 +123,7 @@ async function readReason(c: Context<AppEnv>): Promise<string> {
       })),
     });
   }
-  return parsed.data.reason.replace(digitRun, '[number removed]');
+  return removePhoneNumbers(parsed.data.reason);
 }
 
 /** Applies one operator action and returns whether it changed anything. */

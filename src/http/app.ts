@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import { removePhoneNumbers } from '../observability/redact.js';
 import { adminRoutes, providerActions } from './admin.js';
 import { bearerAuth } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -96,6 +97,10 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   return app;
 }
 
+function redactedReference(reference: string | undefined): string | undefined {
+  return reference === undefined ? undefined : removePhoneNumbers(reference);
+}
+
 /**
  * Logs one line per request with its status, outcome, the providers tried and, for a message, its
  * id and reference.
@@ -118,7 +123,7 @@ function requestLog(logger: Logger) {
         outcome: c.get('outcome'),
         providers: c.get('providersTried'),
         message_id: c.get('messageId'),
-        reference: c.get('reference'),
+        reference: redactedReference(c.get('reference')),
       },
       'request',
     );

@@ -499,6 +499,16 @@ describe('request log', () => {
     expect(line?.['reference']).toBe('incident-42');
   });
 
+  it('masks a phone number in the logged reference', async () => {
+    const relay = start();
+    const response = await relay.send({ ...message, reference: 'call +44 7700 900126' });
+    const body = (await response.json()) as Record<string, unknown>;
+    const line = requestLine(relay, String(body['request_id']));
+
+    expect(line?.['reference']).toBe('call [number removed]');
+    expect(JSON.stringify(relay.logLines())).not.toContain('900126');
+  });
+
   it('logs an escalated message', async () => {
     const relay = start();
     relay.simulator('sim-a').simulate({ mode: 'transient' });
