@@ -18,7 +18,14 @@ const messageSchema = z.strictObject({
   body: z.string(),
   from: z.string().optional(),
   route: z.string().min(1).max(64).optional(),
-  reference: z.string().min(1).max(64).optional(),
+  // The reference is echoed into logs, escalation emails and provider fields, so it may hold no
+  // control characters or line breaks.
+  reference: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[^\p{Cc}\u2028\u2029]*$/u, 'must not contain control characters or line breaks')
+    .optional(),
 });
 
 /** A parsed `POST /v1/messages` body with its segment estimate. */
@@ -55,8 +62,12 @@ export function parseMessageRequest(
     errors.push({ path: 'from', code: sender.code, message: sender.message });
   }
   const length = [...body].length;
-  if (length === 0) {
-    errors.push({ path: 'body', code: 'body_empty', message: 'body must not be empty' });
+  if (body.trim() === '') {
+    errors.push({
+      path: 'body',
+      code: 'body_empty',
+      message: 'body must contain text, not only white space',
+    });
   }
   if (length > MAX_BODY_LENGTH) {
     errors.push({

@@ -275,6 +275,10 @@ function describeSenderIdProblem(from: string): string | undefined {
     return 'Sender ID contains an invalid character. Use only ASCII letters, digits and spaces, or an E.164 number starting with +.';
   }
 
+  if (from.trim() !== from) {
+    return 'Sender ID starts or ends with a space. Remove the spaces around it.';
+  }
+
   if (!/[A-Za-z]/.test(from)) {
     return 'Sender ID needs at least one letter. To send from a phone number, write it in E.164 format, starting with + and the country code.';
   }

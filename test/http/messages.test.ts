@@ -157,6 +157,30 @@ describe('POST /v1/messages, invalid requests', () => {
     ]);
   });
 
+  it('rejects a body of white space only', async () => {
+    const relay = start();
+    const problem = await problemOf(await relay.send({ to: RECIPIENT, body: ' \n\t ' }));
+
+    expect(problem.errors?.map((error) => error.code)).toEqual(['body_empty']);
+  });
+
+  it('rejects a line break in the reference', async () => {
+    const relay = start();
+    const problem = await problemOf(
+      await relay.send({ ...message, reference: 'r\r\nBcc: ops@example.com' }),
+    );
+
+    expect(problem.status).toBe(400);
+    expect(problem.errors?.map((error) => error.path)).toEqual(['reference']);
+  });
+
+  it('rejects a padded sender ID', async () => {
+    const relay = start();
+    const problem = await problemOf(await relay.send({ ...message, from: ' Alerts ' }));
+
+    expect(problem.errors?.map((error) => error.path)).toEqual(['from']);
+  });
+
   it('names an unknown field', async () => {
     const relay = start();
     const problem = await problemOf(await relay.send({ ...message, priority: 'high' }));
