@@ -5,7 +5,7 @@ import type { z } from 'zod';
  *
  * - `transient`: the provider may succeed on a later attempt (connection refused, 502, 503).
  * - `throttled`: the transient sub-class for rate limits (429, Twilio 20429, Vonage status 1).
- *   It asks for a cool-down and is not a breaker failure.
+ *   It requests a cool-down and is not a breaker failure.
  * - `provider`: the provider cannot take this message (credentials, account, sender); the next
  *   provider may.
  * - `rejected`: the message itself is at fault (invalid number, opt-out); no provider will take it.
@@ -21,7 +21,7 @@ export type RejectionCode =
   | 'content_rejected'
   | 'invalid_request';
 
-/** What the gateway hands an adapter for one attempt. */
+/** The input of one attempt, as the gateway hands it to an adapter. */
 export interface SendRequest {
   /** Recipient in E.164, already normalized. */
   readonly to: string;
@@ -35,10 +35,10 @@ export interface SendRequest {
   readonly attempt: number;
 }
 
-/** What a provider returns when it accepted the message. */
+/** The result of an attempt that the provider accepted. */
 export interface SendResult {
   readonly providerMessageId: string;
-  /** Segments as the provider counts them, when its answer says so. */
+  /** Segments as the provider counts them, when its response reports them. */
   readonly segments?: number;
 }
 
@@ -76,7 +76,7 @@ export interface ProviderErrorInit {
   readonly configFault?: boolean;
   /** For `rejected`: the problem code the client receives. */
   readonly rejection?: RejectionCode;
-  /** True when the adapter had no table row for this answer and applied the default rule. */
+  /** True when the adapter had no table row for this response and applied the default rule. */
   readonly unclassified?: boolean;
   readonly cause?: unknown;
 }
@@ -105,8 +105,8 @@ export class ProviderError extends Error {
   }
 }
 
-// Provider codes reach responses, logs, metrics and the status page, so only short codes made of
-// letters, digits and a few separators pass; anything else from a provider is dropped.
+// Provider codes reach responses, logs, metrics and the status page. Only short codes made of
+// letters, digits and a few separators pass, and any other value from a provider is dropped.
 const PROVIDER_CODE = /^[A-Za-z0-9_.:-]{1,32}$/;
 
 function safeProviderCode(code: string | undefined): string | undefined {

@@ -18,7 +18,7 @@ import { statusRoutes } from './status-routes.js';
 /** Largest request body the API reads. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
-// Registered after the real handlers, so these answer only the methods that no handler took.
+// Registered after the real handlers, so these handle only the methods that no handler took.
 const allowedMethods: Readonly<Record<string, string>> = {
   '/health': 'GET, HEAD',
   '/health/live': 'GET, HEAD',
