@@ -25,8 +25,11 @@ are healthy, and what it saves when one of them hangs. The figures below come fr
 
 The machine is shared with other work and has ${machine.cores} cores for the load generator, the
 fake providers (both in the runner process), the baseline and the gateway (each its own
-process). A lone absolute figure means little here: read the ratios, which compare runs made
-minutes apart under the same conditions, and expect them to move by about ±0.1 between runs.
+process). A lone absolute figure means little here. Read the ratios, which compare the two
+servers in alternating slices of one run, and expect even those to move between runs: repeated
+overhead runs of one commit gave requests-per-second ratios from 0.67 to 1.03. The CPU time per
+request of each server process varies less, because it does not count time spent waiting for a
+core.
 
 ## How to run
 
@@ -59,10 +62,10 @@ two slices' values, because autocannon reports percentiles and not its histogram
 memory is read from \`/proc\` before the warm-up and after the last slice. On this run the
 gateway served ${overheadRatio.toFixed(2)} times the baseline's requests per second.
 
-**drill**: ${drill.rate} messages per second at fixed intervals (an open-loop stream, so a slow
-answer does not slow the stream), ${drill.healthyS} s with both providers healthy, then
-${drill.hangS} s during which the primary (fake Twilio) reads each request and never answers,
-then ${drill.recoveredS} s after it recovered. The secondary is a fake Vonage API. Both answer
+**drill**: ${drill.rate} messages per second start at fixed intervals, so a slow response does
+not slow the stream. Both providers are healthy for ${drill.healthyS} s. Then for ${drill.hangS} s
+the primary (fake Twilio) reads each request and never responds, and the run goes on for
+${drill.recoveredS} s after it recovered. The secondary is a fake Vonage API. Both answer
 after ${drill.providerLatencyMs} ms. The naive client tries the primary with a
 ${drill.attemptTimeoutMs} ms timeout and on any error the secondary with the same timeout, with no
 retry and no memory between messages. The gateway uses the same per-attempt timeout, a
@@ -85,10 +88,10 @@ this run's recovery phase entirely).
   started after the outage that the primary accepted.
 
 The naive client returns to the primary at once but makes every message in the window wait for
-the full timeout and sends each of them twice. The gateway sends only the messages that were
-already on their way to the primary twice (those started within one attempt timeout of the
-outage, until three of them failed and the breaker opened), flags each of them, and sends the
-rest straight to the secondary. It returns to the primary only after \`open_duration_ms\` and two
+the full timeout and sends each of them twice. The gateway sends twice only the messages that were
+already on their way to the primary: those started within one attempt timeout of the outage,
+until three of them had failed and the breaker opened. It flags each of them and sends the rest
+straight to the secondary. It returns to the primary only after \`open_duration_ms\` and two
 successful half-open trials.
 
 **scaling**: the overhead measurement again with 4 and 16 Twilio providers in the route (all
@@ -98,29 +101,33 @@ same body.
 
 ## What profiling found
 
-The gateway was profiled with \`node --cpu-prof\` (the \`--cpu-prof\` option above) under the
-overhead load, on the commit before the SQLite store and on the work tree with the store wired
-in, and the profiles were summarized with \`bench/profile-summary.ts\`.
+The gateway was profiled with \`node --cpu-prof\` under the overhead load (the \`--cpu-prof\`
+option above) and the profiles were summarized with \`bench/profile-summary.ts\`. These findings
+come from runs made while this page was written, at commit \`195e3a6\` (the first with the SQLite
+store) and at \`ff79295\` (the one before it). Each figure is from a single run.
 
-- With the store, better-sqlite3's \`sqliteTransaction\` took about a third of the gateway's
-  CPU samples. The store commits each message about four times (message, attempt start,
-  attempt end, result) with \`synchronous = FULL\`, and better-sqlite3 runs each commit and its
-  fsync on the event loop. On this machine's disk one such commit took about 0.66 ms, against
-  0.02 ms with \`synchronous = NORMAL\` (500 single-row commits each, a one-off measurement).
-  At four commits per message that is 2.6 ms of blocked event loop per message, which caps one
-  gateway process at roughly 380 messages per second before any other work. The cost buys the
-  durability the design asks for (an acknowledged message survives a power loss). It was not
-  changed here. Fewer commits per message, or committing several messages together, would lower
-  it without giving up \`FULL\`.
-- Without the store, no single function of the gateway stood out. The largest parts were opening
-  a new TCP connection for every provider attempt (about 8 % of the samples: the transport uses
-  \`agent: false\` on purpose, so that a keep-alive socket the provider closed cannot turn an
-  attempt ambiguous), phone number parsing with libphonenumber-js (about 5 %), the twilio SDK
-  (building a client per attempt costs about 40 µs, so that the attempt's AbortSignal reaches the
-  request), and pino logging with redaction (about 4 %).
-- Nothing in the gateway's own code was changed for speed: each of these costs pays for a
-  behaviour that the design requires. The baseline does none of that work: it validates nothing,
-  keeps no record and logs nothing.
+- The store's write path (\`SqliteStore.#run\`, which wraps better-sqlite3's
+  \`sqliteTransaction\`) took about a third of all CPU samples of the gateway process, with 1 and
+  with 16 providers alike. The dispatcher commits each message four times (the message, the
+  attempt's start, its end, the result) with \`synchronous = FULL\`, and better-sqlite3 runs each
+  commit and its fsync on the event loop. A one-off measurement of 500 single-row commits on this
+  machine's disk took 0.66 ms per commit with \`FULL\` and 0.02 ms with \`NORMAL\`, so four
+  commits block the event loop for about 2.6 ms per message. In one quick run with
+  \`synchronous = NORMAL\` set by hand (not committed) the requests-per-second ratio rose from
+  0.25 to 0.45, so the fsync is a large part of the cost but not all of it.
+- At \`ff79295\`, before the store, the gateway served 0.67 times the baseline's requests per
+  second in a full-length overhead run, at 1.39 times its CPU per request (770 against 555 µs).
+  Shorter runs gave ratios between 0.98 and 1.03. No single function stood out. The largest parts
+  were a new TCP connection for every provider attempt (about 8 % of the samples) and phone number
+  parsing with libphonenumber-js (about 5 %). Next came pino logging with redaction (about 4 %)
+  and the twilio SDK, whose client is built per attempt (about 40 µs each).
+- Nothing was changed for speed. The store's cost buys the durability the design asks for (an
+  acknowledged message survives a power loss). It can be lowered without giving up \`FULL\`, by
+  fewer commits per message or by one commit for the writes of several messages. The transport
+  opens a connection per attempt on purpose (\`agent: false\`), so that a keep-alive socket that
+  the provider closed cannot make an attempt look ambiguous. The twilio client is built per
+  attempt because that is how the attempt's AbortSignal reaches the request. The baseline does
+  none of this work: it validates nothing, keeps no record and logs nothing.
 
 ## Limits
 

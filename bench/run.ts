@@ -2,6 +2,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import * as prettier from 'prettier';
+
 import { runDrill, type DrillSettings } from './drill.js';
 import { renderBenchmarksPage } from './page.js';
 import { createWorkDir, runLoadPair, SHORT_BODY, UCS2_BODY, type LoadSettings } from './load.js';
@@ -119,7 +121,13 @@ async function main(): Promise<void> {
     }
     if (!quick && !values['no-write']) {
       const page = join(repoRoot, 'docs', 'benchmarks.md');
-      writeFileSync(page, renderBenchmarksPage(results));
+      // Formatted with the repository's prettier config, so that the format check passes.
+      const options = (await prettier.resolveConfig(page)) ?? {};
+      const text = await prettier.format(renderBenchmarksPage(results), {
+        ...options,
+        filepath: page,
+      });
+      writeFileSync(page, text);
       log(`wrote ${page}`);
     }
   } finally {
