@@ -2,13 +2,14 @@ import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { QueueSender } from './dispatch/queue.js';
 import { createEscalation, type ErrorLog, type Escalator } from './escalation/index.js';
 import { GatewayEvents } from './events.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { ProviderSlot } from './resilience/provider-slot.js';
 import { Router, type Route } from './routing/router.js';
 import { ProviderStats } from './status/provider-stats.js';
-import { openStore, type MessageStore } from './store/index.js';
+import { openStore, Retention, type MessageStore } from './store/index.js';
 
 /** Services a gateway uses; tests replace them to control time and chance. */
 export interface GatewayOptions {
@@ -27,6 +28,10 @@ export interface Gateway {
   readonly slots: ReadonlyMap<string, ProviderSlot>;
   readonly router: Router;
   readonly dispatcher: Dispatcher;
+  /** The background sender of async messages; `startServer` starts it. */
+  readonly queue: QueueSender;
+  /** Pruning of old messages; `startServer` starts it. */
+  readonly retention: Retention;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -34,7 +39,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
   /**
-   * Waits for messages in flight, then for pending escalations until `timeoutMs` (from the call)
+   * Stops the queue sender, waits for messages in flight (sync, and async passes already
+   * started; queued ones stay queued), then for pending escalations until `timeoutMs` (from the call)
    * has passed, and writes those still pending to the error log. Then it releases timers and
    * files and closes the store.
    */
@@ -80,6 +86,16 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const { errorLog, escalator } = escalation;
   const store = options.store ?? openStore(config);
   const dispatcher = new Dispatcher(router, escalator, store, now, events);
+  const queue = new QueueSender({
+    router,
+    escalator,
+    store,
+    events,
+    now,
+    routes: config.routes,
+    settings: config.queue,
+  });
+  const retention = new Retention(store, config.store, now);
   const metrics = createMetrics(events, {
     slots,
     routes: routes.map((route) => route.name),
@@ -92,6 +108,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     slots,
     router,
     dispatcher,
+    queue,
+    retention,
     escalator,
     errorLog,
     store,
@@ -100,7 +118,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     now,
     async close(closeOptions = {}) {
       const deadline = now() + (closeOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
-      await dispatcher.drain();
+      retention.stop();
+      await Promise.all([dispatcher.drain(), queue.stop()]);
       await escalation.close(deadline - now());
       for (const slot of slots.values()) {
         slot.breaker.shutdown();

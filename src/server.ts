@@ -34,6 +34,7 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
   logGatewayEvents(gateway.events, logger);
   const app = createApp(gateway, { logger, isDraining: () => draining });
   const { host, port, shutdown_timeout_ms: shutdownTimeoutMs } = gateway.config.server;
+  await startBackgroundWork(gateway, logger);
 
   const server = await new Promise<Server>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port }, () => {
@@ -82,6 +83,48 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
   };
 
   return { server, url, port: address.port, shutdown };
+}
+
+/**
+ * Recovers what a crash left in the store, then starts the async queue sender and the retention
+ * runs, before the server accepts requests.
+ */
+async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<void> {
+  const report = await gateway.queue.start((error, messageId) =>
+    logger.error({ err: error, message_id: messageId }, 'queue sender failed'),
+  );
+  logger.info(
+    {
+      ambiguous_attempts: report.ambiguousAttempts,
+      requeued: report.requeued.length,
+      interrupted: report.interrupted.length,
+      queued: report.queued,
+    },
+    'store recovered',
+  );
+  if (report.ambiguousAttempts > 0) {
+    logger.warn(
+      { ambiguous_attempts: report.ambiguousAttempts, message_ids: report.requeued },
+      'attempts were cut short by a restart and may have reached a provider',
+    );
+  }
+  if (report.interrupted.length > 0) {
+    logger.warn(
+      { message_ids: report.interrupted },
+      'sync messages were cut short by a restart; their clients got no answer',
+    );
+  }
+
+  gateway.retention.start((pruned, error) => {
+    if (error !== undefined) {
+      logger.error({ err: error }, 'pruning old messages failed');
+    } else if (pruned && pruned.messages + pruned.idempotencyKeys > 0) {
+      logger.info(
+        { messages: pruned.messages, idempotency_keys: pruned.idempotencyKeys },
+        'pruned old messages',
+      );
+    }
+  });
 }
 
 /** Resolves true when `work` settles within `ms`, false otherwise. */

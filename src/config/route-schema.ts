@@ -27,6 +27,12 @@ const routeSchema = z.strictObject({
   on_ambiguous: z.enum(['failover', 'stop']).default('failover'),
   calling_codes: z.array(callingCodeSchema).default([]),
   escalate: channelListSchema.default(['error_log']),
+  /** Validity of an async message without `expires_at`: it is not sent after this time. */
+  async_validity_ms: durationMs().default(3_600_000),
+  /** First wait before an async message that found no provider is tried again. */
+  async_retry_initial_backoff_ms: durationMs().default(1000),
+  /** Longest wait between two sending passes of an async message. */
+  async_retry_max_backoff_ms: durationMs().default(60_000),
 });
 
 const routeName = z

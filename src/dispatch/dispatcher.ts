@@ -5,6 +5,7 @@ import type { AttemptRecord, GatewayEvents } from '../events.js';
 import type { Escalator } from '../escalation/escalator.js';
 import type { Route, Router, RoutingResult } from '../routing/router.js';
 import type { MessageStore } from '../store/index.js';
+import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
 
 /** A validated message, ready to route. */
@@ -151,19 +152,8 @@ export class Dispatcher {
     if (!escalatedKinds.has(result.kind)) {
       return [];
     }
-    return this.escalator.escalateMessage(
-      {
-        messageId: id,
-        requestId: context.requestId,
-        reason: result.kind,
-        route: route.name,
-        to: message.to,
-        body: message.body,
-        reference: message.reference,
-        attempts: result.attempts,
-      },
-      route.settings.escalate,
-    );
+    const unsent = { ...message, id, requestId: context.requestId, route: route.name };
+    return escalateUnsent(this.escalator, unsent, route.settings, result.kind, result.attempts);
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
@@ -174,7 +164,9 @@ export class Dispatcher {
 }
 
 /** Returns what every attempt of `message` sends to the provider. */
-export function sendRequest(message: OutboundMessage) {
+export function sendRequest(
+  message: Pick<OutboundMessage, 'to' | 'body' | 'encoding' | 'from' | 'reference'>,
+) {
   return {
     to: message.to,
     body: message.body,

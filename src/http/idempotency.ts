@@ -116,6 +116,29 @@ export function requestFingerprint(fields: Readonly<Record<string, unknown>>): s
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
 
+/**
+ * Frees the idempotency key of a request that failed before its message was written, because
+ * then no provider was called. A key whose message exists stays bound, so a retry cannot send
+ * the message twice. A failure here leaves the key bound and does not hide the first error.
+ */
+export async function releaseUnwritten(
+  gateway: Gateway,
+  claimed: ClaimedKey | undefined,
+  principal: string,
+  messageId: string,
+): Promise<void> {
+  if (!claimed) {
+    return;
+  }
+  try {
+    if (!(await gateway.store.getMessage(principal, messageId))) {
+      await claimed.release();
+    }
+  } catch {
+    // The dispatch error is rethrown by the caller and logged as the request's failure.
+  }
+}
+
 async function storable(response: Response): Promise<StoredResponse> {
   const headers: Record<string, string> = {};
   for (const name of replayedHeaders) {

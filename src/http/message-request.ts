@@ -11,7 +11,7 @@ import {
   type NormalizeRecipientOptions,
 } from '../sms/index.js';
 
-const fields = ['to', 'body', 'from', 'route', 'reference'] as const;
+const fields = ['to', 'body', 'from', 'route', 'reference', 'mode', 'expires_at'] as const;
 
 const messageSchema = z.strictObject({
   to: z.string(),
@@ -26,12 +26,21 @@ const messageSchema = z.strictObject({
     .max(64)
     .regex(/^[^\p{Cc}\u2028\u2029]*$/u, 'must not contain control characters or line breaks')
     .optional(),
+  mode: z.enum(['sync', 'async']).optional(),
+  expires_at: z.string().optional(),
 });
+
+// RFC 3339 with a mandatory offset, so that a time is never read in the server's time zone.
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
 /** A parsed `POST /v1/messages` body with its segment estimate. */
 export interface MessageRequest {
   readonly message: OutboundMessage;
   readonly segments: number;
+  /** The `mode` field; undefined when the body has none, so that `Prefer` decides. */
+  readonly mode: 'sync' | 'async' | undefined;
+  /** The `expires_at` field in epoch milliseconds. */
+  readonly expiresAt: number | undefined;
   /** Hash of the normalized body, which tells a retry from another request with the same key. */
   readonly fingerprint: string;
 }
@@ -43,6 +52,7 @@ export interface MessageRequest {
 export function parseMessageRequest(
   input: unknown,
   numbers: NormalizeRecipientOptions,
+  now: number = Date.now(),
 ): MessageRequest {
   // zod 4 leaves `issue.input` out unless asked, and `fieldError` needs it to tell a missing field
   // from one of the wrong type.
@@ -51,8 +61,9 @@ export function parseMessageRequest(
     throw invalid(parsed.error.issues.map(fieldError));
   }
 
-  const { to, body, from, route, reference } = parsed.data;
+  const { to, body, from, route, reference, mode } = parsed.data;
   const errors: FieldError[] = [];
+  const expiresAt = parseExpiry(parsed.data.expires_at, mode, now, errors);
   const recipient = normalizeRecipient(to, numbers);
   if (!recipient.ok) {
     errors.push({ path: 'to', code: recipient.code, message: recipient.message });
@@ -87,9 +98,13 @@ export function parseMessageRequest(
     from: sender?.ok ? sender.sender : undefined,
     route,
     reference,
+    mode,
+    expires_at: expiresAt,
   };
   return {
     segments,
+    mode,
+    expiresAt,
     fingerprint: requestFingerprint(normalized),
     message: {
       to: recipient.e164,
@@ -102,6 +117,39 @@ export function parseMessageRequest(
       ...(reference === undefined ? {} : { reference }),
     },
   };
+}
+
+/**
+ * Parses `expires_at`: an RFC 3339 time in the future, allowed only with `"mode": "async"`,
+ * because a sync message has the route's deadline instead.
+ */
+function parseExpiry(
+  text: string | undefined,
+  mode: 'sync' | 'async' | undefined,
+  now: number,
+  errors: FieldError[],
+): number | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+
+  const time = rfc3339.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) {
+    errors.push({
+      path: 'expires_at',
+      code: 'invalid_time',
+      message: 'expires_at must be an RFC 3339 time with an offset, such as 2026-01-31T09:00:00Z',
+    });
+  } else if (time <= now) {
+    errors.push({ path: 'expires_at', code: 'in_the_past', message: 'expires_at has passed' });
+  } else if (mode !== 'async') {
+    errors.push({
+      path: 'expires_at',
+      code: 'async_only',
+      message: 'expires_at needs "mode": "async"; a sync message has the route\'s deadline',
+    });
+  }
+  return time;
 }
 
 /** Returns the `invalid_request` error for a body that is not valid JSON. */

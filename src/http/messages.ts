@@ -8,7 +8,8 @@ import type { Dispatch } from '../dispatch/dispatcher.js';
 import { GatewayError, rejectionProblem } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { AppEnv } from './context.js';
-import { claimIdempotencyKey, type ClaimedKey } from './idempotency.js';
+import { acceptAsync, wantsAsync } from './async-messages.js';
+import { claimIdempotencyKey, releaseUnwritten } from './idempotency.js';
 import { malformedJson, parseMessageRequest, type MessageRequest } from './message-request.js';
 import { problem, problemResponse } from './problem.js';
 
@@ -20,9 +21,9 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
 
   routes.post('/messages', async (c) => {
     const input = await readJson(c);
-    const request = parseMessageRequest(input, numbers);
+    const request = parseMessageRequest(input, numbers, gateway.now());
     // An unknown route is a 400 that must not bind the idempotency key.
-    gateway.dispatcher.selectRoute(request.message);
+    const route = gateway.dispatcher.selectRoute(request.message);
     const messageId = randomUUID();
     const decision = await claimIdempotencyKey(c, gateway, {
       fingerprint: request.fingerprint,
@@ -33,6 +34,10 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
     }
 
     const claimed = decision.kind === 'claimed' ? decision.claimed : undefined;
+    if (wantsAsync(c, request)) {
+      return acceptAsync(c, gateway, { request, route, messageId }, claimed);
+    }
+
     let dispatch: Dispatch;
     try {
       dispatch = await gateway.dispatcher.dispatch(request.message, {
@@ -104,29 +109,6 @@ function respond(
     return c.json(sentBody(c, request, dispatch, now), 200);
   } catch (error) {
     return problemResponse(c, error);
-  }
-}
-
-/**
- * Frees the idempotency key of a request that failed before its message was written, because
- * then no provider was called. A key whose message exists stays bound, so a retry cannot send
- * the message twice. A failure here leaves the key bound and does not hide the first error.
- */
-async function releaseUnwritten(
-  gateway: Gateway,
-  claimed: ClaimedKey | undefined,
-  principal: string,
-  messageId: string,
-): Promise<void> {
-  if (!claimed) {
-    return;
-  }
-  try {
-    if (!(await gateway.store.getMessage(principal, messageId))) {
-      await claimed.release();
-    }
-  } catch {
-    // The dispatch error is rethrown by the caller and logged as the request's failure.
   }
 }
 

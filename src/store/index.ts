@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { MessageStore } from './types.js';
 
+export { Retention, type RetentionSettings } from './retention.js';
 export { SqliteStore } from './sqlite/store.js';
 export { SCHEMA_VERSION } from './sqlite/migrations.js';
 export type * from './types.js';

@@ -147,6 +147,44 @@ export interface MessagePage {
   readonly nextCursor: ListCursor | undefined;
 }
 
+/** A queued message that a sender claimed for one sending pass. */
+export interface ClaimedMessage {
+  readonly id: string;
+  readonly principal: string;
+  readonly requestId: string;
+  readonly route: string;
+  readonly to: string;
+  readonly body: string;
+  readonly from: string | null;
+  readonly reference: string | null;
+  readonly encoding: 'GSM-7' | 'UCS-2';
+  /** Validity deadline, epoch milliseconds. */
+  readonly expiresAt: number;
+  readonly callbackUrl: string | null;
+  /** Sending passes before this one. */
+  readonly passes: number;
+  /** Every attempt of earlier passes, oldest first. */
+  readonly attempts: readonly StoredAttempt[];
+}
+
+/** What start-up recovery found and changed. */
+export interface RecoveryReport {
+  /** Attempts that had started and had no end; now `ambiguous`. */
+  readonly ambiguousAttempts: number;
+  /** Async messages that were being sent; queued again. */
+  readonly requeued: readonly string[];
+  /** Sync messages that were being sent; their client got no answer, so they are `failed`. */
+  readonly interrupted: readonly string[];
+  /** Async messages waiting in the queue. */
+  readonly queued: number;
+}
+
+/** Rows that a retention run deleted. */
+export interface PruneReport {
+  readonly messages: number;
+  readonly idempotencyKeys: number;
+}
+
 /** A response as the client received it, kept so that a retry with the same key gets it again. */
 export interface StoredResponse {
   readonly status: number;
@@ -214,6 +252,24 @@ export interface MessageStore {
   completeIdempotencyKey(principal: string, key: string, response: StoredResponse): Promise<void>;
   /** Frees a key whose request ended before any provider was called, so a retry runs again. */
   releaseIdempotencyKey(principal: string, key: string): Promise<void>;
+  /**
+   * Moves up to `limit` queued messages that are due at `now` to `sending`, oldest due first, and
+   * returns them. A message is claimed by one sender only.
+   */
+  claimDueMessages(now: number, limit: number): Promise<ClaimedMessage[]>;
+  /** Puts a message back in the queue until `nextAttemptAt` and counts the finished pass. */
+  requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void>;
+  /**
+   * Repairs what a crash left, once at start-up before any sender runs: attempts with a start and
+   * no end become `ambiguous`, async messages in `sending` are queued again (due at once), and
+   * sync messages in `sending` become `failed` with code `interrupted`.
+   */
+  recoverInterrupted(now: number): Promise<RecoveryReport>;
+  /**
+   * Deletes sent, rejected and failed messages last changed before `before`, with their attempts
+   * and history, and idempotency keys expired at `now`.
+   */
+  prune(before: number, now: number): Promise<PruneReport>;
   /** Closes the database; later calls reject. */
   close(): Promise<void>;
 }

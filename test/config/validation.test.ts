@@ -238,6 +238,9 @@ describe('routes', () => {
       on_ambiguous: 'failover',
       calling_codes: [],
       escalate: ['error_log'],
+      async_validity_ms: 3_600_000,
+      async_retry_initial_backoff_ms: 1000,
+      async_retry_max_backoff_ms: 60_000,
     });
   });
 

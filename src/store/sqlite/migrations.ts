@@ -70,6 +70,11 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
   `,
+  `
+  ALTER TABLE messages ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE messages ADD COLUMN passes INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status = 'queued';
+  `,
 ];
 
 /** The schema version this build writes. */

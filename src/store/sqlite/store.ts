@@ -7,6 +7,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type {
   AttemptEnd,
   AttemptStart,
+  ClaimedMessage,
   IdempotencyClaim,
   IdempotencyClaimRequest,
   MessageFilter,
@@ -15,11 +16,14 @@ import type {
   MessageStatus,
   MessageStore,
   NewMessage,
+  PruneReport,
+  RecoveryReport,
   StoredMessage,
   StoredResponse,
 } from '../types.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
+import { QueueTable } from './queue.js';
 import {
   summaryColumns,
   toAttempt,
@@ -42,6 +46,7 @@ export class SqliteStore implements MessageStore {
   readonly db: Database;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #idempotency: IdempotencyTable;
+  readonly #queue: QueueTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -56,6 +61,7 @@ export class SqliteStore implements MessageStore {
     migrate(this.db);
     this.#statements = prepare(this.db);
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
+    this.#queue = new QueueTable(this.db);
   }
 
   createMessage(message: NewMessage): Promise<void> {
@@ -199,6 +205,22 @@ export class SqliteStore implements MessageStore {
     return this.#run(() => this.#idempotency.release(principal, key));
   }
 
+  claimDueMessages(now: number, limit: number): Promise<ClaimedMessage[]> {
+    return this.#run(() => this.#queue.claimDue(now, limit));
+  }
+
+  requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void> {
+    return this.#run(() => this.#queue.requeue(id, nextAttemptAt, at));
+  }
+
+  recoverInterrupted(now: number): Promise<RecoveryReport> {
+    return this.#run(() => this.#queue.recover(now));
+  }
+
+  prune(before: number, now: number): Promise<PruneReport> {
+    return this.#run(() => this.#queue.prune(before, now));
+  }
+
   /** Closes the database; a second call does nothing. */
   close(): Promise<void> {
     if (this.db.open) {
@@ -225,9 +247,10 @@ function prepare(db: Database) {
   return {
     insertMessage: db.prepare(`INSERT INTO messages (id, principal, request_id, mode, route,
       recipient, body, sender, reference, encoding, segments, status, created_at, updated_at,
-      expires_at, callback_url)
+      expires_at, callback_url, next_attempt_at)
       VALUES (@id, @principal, @request_id, @mode, @route, @recipient, @body, @sender, @reference,
-      @encoding, @segments, @status, @created_at, @created_at, @expires_at, @callback_url)`),
+      @encoding, @segments, @status, @created_at, @created_at, @expires_at, @callback_url,
+      CASE WHEN @status = 'queued' THEN @created_at END)`),
     updateStatus: db.prepare(
       'UPDATE messages SET status = @status, updated_at = @at WHERE id = @id',
     ),

@@ -1,0 +1,79 @@
+import type { Context } from 'hono';
+
+import type { Gateway } from '../gateway.js';
+import type { Route } from '../routing/router.js';
+import type { AppEnv } from './context.js';
+import { releaseUnwritten, type ClaimedKey } from './idempotency.js';
+import type { MessageRequest } from './message-request.js';
+
+/**
+ * Returns true when the client asked for async mode: `"mode": "async"` in the body, or, when the
+ * body has no `mode`, `Prefer: respond-async` (RFC 7240).
+ */
+export function wantsAsync(c: Context<AppEnv>, request: MessageRequest): boolean {
+  if (request.mode !== undefined) {
+    return request.mode === 'async';
+  }
+  return preferRespondAsync(c.req.header('Prefer'));
+}
+
+function preferRespondAsync(header: string | undefined): boolean {
+  if (header === undefined) {
+    return false;
+  }
+  return header
+    .split(',')
+    .map((preference) => preference.split(';')[0]?.trim().toLowerCase())
+    .includes('respond-async');
+}
+
+/**
+ * Writes an async message to the queue and answers 202 with its id and a `Location` to poll.
+ * The answer comes only after the write, so a crash after it loses nothing.
+ */
+export async function acceptAsync(
+  c: Context<AppEnv>,
+  gateway: Gateway,
+  accepted: { request: MessageRequest; route: Route; messageId: string },
+  claimed: ClaimedKey | undefined,
+): Promise<Response> {
+  const { request, route, messageId } = accepted;
+  const principal = c.get('principal');
+  let queued;
+  try {
+    queued = await gateway.queue.enqueue(
+      request.message,
+      { requestId: c.get('requestId'), principal, messageId },
+      route,
+      request.expiresAt,
+    );
+  } catch (error) {
+    await releaseUnwritten(gateway, claimed, principal, messageId);
+    throw error;
+  }
+
+  c.set('outcome', 'queued');
+  c.set('messageId', queued.id);
+  if (request.message.reference !== undefined) {
+    c.set('reference', request.message.reference);
+  }
+  c.header('Location', `/v1/messages/${queued.id}`);
+  if (request.mode === undefined) {
+    c.header('Preference-Applied', 'respond-async');
+  }
+  const response = c.json(
+    {
+      id: queued.id,
+      status: 'queued',
+      to: request.message.to,
+      route: queued.route,
+      segments: request.segments,
+      encoding: request.message.encoding,
+      reference: request.message.reference ?? null,
+      expires_at: new Date(queued.expiresAt).toISOString(),
+      request_id: c.get('requestId'),
+    },
+    202,
+  );
+  return claimed ? claimed.complete(response) : response;
+}

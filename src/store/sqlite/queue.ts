@@ -1,0 +1,138 @@
+import type { Database } from 'better-sqlite3';
+
+import type { ClaimedMessage, PruneReport, RecoveryReport } from '../types.js';
+import { toAttempt, type AttemptRow } from './rows.js';
+
+interface QueuedRow {
+  id: string;
+  principal: string;
+  request_id: string;
+  route: string;
+  recipient: string;
+  body: string;
+  sender: string | null;
+  reference: string | null;
+  encoding: string;
+  expires_at: number;
+  callback_url: string | null;
+  passes: number;
+}
+
+/** The queue side of the `messages` table: claiming due messages, requeueing, recovery, pruning. */
+export class QueueTable {
+  readonly #selectDue;
+  readonly #markSending;
+  readonly #insertStatus;
+  readonly #selectAttempts;
+  readonly #requeue;
+
+  constructor(private readonly db: Database) {
+    this.#selectDue = db.prepare<[{ now: number; limit: number }], QueuedRow>(
+      `SELECT id, principal, request_id, route, recipient, body, sender, reference, encoding,
+        expires_at, callback_url, passes FROM messages
+        WHERE status = 'queued' AND next_attempt_at <= @now
+        ORDER BY next_attempt_at, created_at LIMIT @limit`,
+    );
+    this.#markSending = db.prepare(
+      "UPDATE messages SET status = 'sending', next_attempt_at = NULL, updated_at = @at WHERE id = @id",
+    );
+    this.#insertStatus = db.prepare(`INSERT INTO status_changes (message_id, seq, status, code, at)
+      VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
+      @status, @code, @at)`);
+    this.#selectAttempts = db.prepare<[{ id: string }], AttemptRow>(
+      `SELECT number, provider, started_at, ended_at, outcome, http_status, provider_code,
+        duration_ms FROM attempts WHERE message_id = @id ORDER BY number`,
+    );
+    this.#requeue = db.prepare(`UPDATE messages SET status = 'queued', passes = passes + 1,
+      next_attempt_at = @next_attempt_at, updated_at = @at WHERE id = @id`);
+  }
+
+  /** Claims due messages; the caller runs this inside a transaction. */
+  claimDue(now: number, limit: number): ClaimedMessage[] {
+    const rows = this.#selectDue.all({ now, limit });
+    return rows.map((row) => {
+      this.#markSending.run({ id: row.id, at: now });
+      this.#insertStatus.run({ id: row.id, status: 'sending', code: null, at: now });
+      return {
+        id: row.id,
+        principal: row.principal,
+        requestId: row.request_id,
+        route: row.route,
+        to: row.recipient,
+        body: row.body,
+        from: row.sender,
+        reference: row.reference,
+        encoding: row.encoding as ClaimedMessage['encoding'],
+        expiresAt: row.expires_at,
+        callbackUrl: row.callback_url,
+        passes: row.passes,
+        attempts: this.#selectAttempts.all({ id: row.id }).map(toAttempt),
+      };
+    });
+  }
+
+  requeue(id: string, nextAttemptAt: number, at: number): void {
+    this.#requeue.run({ id, next_attempt_at: nextAttemptAt, at });
+    this.#insertStatus.run({ id, status: 'queued', code: null, at });
+  }
+
+  recover(now: number): RecoveryReport {
+    const ambiguous = this.db
+      .prepare(
+        `UPDATE attempts SET outcome = 'ambiguous', ended_at = @now,
+          duration_ms = @now - started_at WHERE ended_at IS NULL`,
+      )
+      .run({ now });
+    const sending = this.db
+      .prepare<[], { id: string; mode: string }>(
+        "SELECT id, mode FROM messages WHERE status = 'sending' ORDER BY created_at",
+      )
+      .all();
+
+    const requeued: string[] = [];
+    const interrupted: string[] = [];
+    for (const { id, mode } of sending) {
+      if (mode === 'async') {
+        this.db
+          .prepare(
+            "UPDATE messages SET status = 'queued', next_attempt_at = @now, updated_at = @now WHERE id = @id",
+          )
+          .run({ id, now });
+        this.#insertStatus.run({ id, status: 'queued', code: 'recovered', at: now });
+        requeued.push(id);
+      } else {
+        this.db
+          .prepare(
+            "UPDATE messages SET status = 'failed', code = 'interrupted', updated_at = @now WHERE id = @id",
+          )
+          .run({ id, now });
+        this.#insertStatus.run({ id, status: 'failed', code: 'interrupted', at: now });
+        interrupted.push(id);
+      }
+    }
+
+    const queued = this.db
+      .prepare<[], { count: number }>(
+        "SELECT COUNT(*) AS count FROM messages WHERE status = 'queued'",
+      )
+      .get();
+    return {
+      ambiguousAttempts: ambiguous.changes,
+      requeued,
+      interrupted,
+      queued: queued?.count ?? 0,
+    };
+  }
+
+  prune(before: number, now: number): PruneReport {
+    const messages = this.db
+      .prepare(
+        "DELETE FROM messages WHERE status IN ('sent', 'rejected', 'failed') AND updated_at < @before",
+      )
+      .run({ before });
+    const keys = this.db
+      .prepare('DELETE FROM idempotency_keys WHERE expires_at <= @now')
+      .run({ now });
+    return { messages: messages.changes, idempotencyKeys: keys.changes };
+  }
+}
