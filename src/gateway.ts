@@ -2,6 +2,7 @@ import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { OptOutPolicy } from './dispatch/opt-outs.js';
 import { QueueSender } from './dispatch/queue.js';
 import { createEscalation, type ErrorLog, type Escalator } from './escalation/index.js';
 import { GatewayEvents } from './events.js';
@@ -32,6 +33,7 @@ export interface Gateway {
   readonly queue: QueueSender;
   /** Pruning of old messages; `startServer` starts it. */
   readonly retention: Retention;
+  readonly optOuts: OptOutPolicy;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -85,11 +87,13 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   });
   const { errorLog, escalator } = escalation;
   const store = options.store ?? openStore(config);
-  const dispatcher = new Dispatcher(router, escalator, store, now, events);
+  const optOuts = new OptOutPolicy(store, config.providers);
+  const dispatcher = new Dispatcher(router, escalator, store, optOuts, now, events);
   const queue = new QueueSender({
     router,
     escalator,
     store,
+    optOuts,
     events,
     now,
     routes: config.routes,
@@ -110,6 +114,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     dispatcher,
     queue,
     retention,
+    optOuts,
     escalator,
     errorLog,
     store,

@@ -96,6 +96,7 @@ async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<vo
   logger.info(
     {
       ambiguous_attempts: report.ambiguousAttempts,
+      finished: report.finished,
       requeued: report.requeued.length,
       interrupted: report.interrupted.length,
       queued: report.queued,

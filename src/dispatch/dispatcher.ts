@@ -7,6 +7,7 @@ import type { Route, Router, RoutingResult } from '../routing/router.js';
 import type { MessageStore } from '../store/index.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
+import type { OptOutPolicy } from './opt-outs.js';
 
 /** A validated message, ready to route. */
 export interface OutboundMessage {
@@ -60,6 +61,7 @@ export class Dispatcher {
     private readonly router: Router,
     private readonly escalator: Escalator,
     private readonly store: MessageStore,
+    private readonly optOuts: OptOutPolicy,
     private readonly now: () => number,
     private readonly events: GatewayEvents,
   ) {}
@@ -131,6 +133,7 @@ export class Dispatcher {
       journal: storeJournal(this.store, id),
     });
     const escalatedTo = this.#escalate(id, route, message, context, result);
+    await this.optOuts.record({ ...message, id }, result, this.now());
     await this.store.finishMessage(id, messageResult(result, this.now()));
 
     this.events.emit('message', {

@@ -14,12 +14,14 @@ import type { DispatchContext, OutboundMessage } from './dispatcher.js';
 import { sendRequest } from './dispatcher.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
+import type { OptOutPolicy } from './opt-outs.js';
 
 /** Services the queue sender uses. */
 export interface QueueDependencies {
   readonly router: Router;
   readonly escalator: Escalator;
   readonly store: MessageStore;
+  readonly optOuts: OptOutPolicy;
   readonly events: GatewayEvents;
   readonly now: () => number;
   readonly routes: Config['routes'];
@@ -209,6 +211,8 @@ export class QueueSender {
             result.attempts,
           )
         : [];
+    const sender = { id: message.id, to: message.to, from: message.from ?? undefined };
+    await this.deps.optOuts.record(sender, result, this.deps.now());
     await this.deps.store.finishMessage(message.id, messageResult(result, this.deps.now()));
     this.#emit(message, result.kind, escalatedTo);
   }

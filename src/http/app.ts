@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { removePhoneNumbers } from '../observability/redact.js';
 import { adminRoutes, providerActions } from './admin.js';
+import { optOutRoutes } from './admin-opt-outs.js';
 import { bearerAuth } from './auth.js';
 import type { AppEnv } from './context.js';
 import { messageStatusRoutes } from './message-status.js';
@@ -30,6 +31,8 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/v1/messages': 'GET, HEAD, POST',
   '/v1/messages/:id': 'GET, HEAD',
   '/admin/providers/:id/simulate': 'POST',
+  '/admin/opt-outs': 'GET, HEAD',
+  '/admin/opt-outs/:sender/:recipient': 'DELETE',
   ...Object.fromEntries(
     providerActions.map((action) => [`/admin/providers/:id/${action}`, 'POST']),
   ),
@@ -76,6 +79,7 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   app.route('/v1', messageStatusRoutes(gateway));
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
   app.route('/admin', adminRoutes(gateway, options.logger));
+  app.route('/admin', optOutRoutes(gateway, options.logger));
   for (const [path, allowed] of Object.entries(allowedMethods)) {
     app.all(path, () => {
       throw new GatewayError('method_not_allowed', {

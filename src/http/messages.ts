@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Dispatch } from '../dispatch/dispatcher.js';
 import { GatewayError, rejectionProblem } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import type { Route } from '../routing/router.js';
 import type { AppEnv } from './context.js';
 import { acceptAsync, wantsAsync } from './async-messages.js';
 import { claimIdempotencyKey, releaseUnwritten } from './idempotency.js';
@@ -24,6 +25,7 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
     const request = parseMessageRequest(input, numbers, gateway.now());
     // An unknown route is a 400 that must not bind the idempotency key.
     const route = gateway.dispatcher.selectRoute(request.message);
+    await refuseOptedOut(gateway, request, route);
     const messageId = randomUUID();
     const decision = await claimIdempotencyKey(c, gateway, {
       fingerprint: request.fingerprint,
@@ -110,6 +112,20 @@ function respond(
   } catch (error) {
     return problemResponse(c, error);
   }
+}
+
+/**
+ * Throws 422 `recipient_opted_out` when the recipient opted out of the message's sender. Like a
+ * validation error, the refusal is not stored and binds no idempotency key.
+ */
+async function refuseOptedOut(gateway: Gateway, request: MessageRequest, route: Route) {
+  const optOut = await gateway.optOuts.blocking({ id: '', ...request.message }, route);
+  if (!optOut) {
+    return;
+  }
+  throw new GatewayError('recipient_opted_out', {
+    detail: `The recipient opted out of messages from this sender (reported by ${optOut.provider} on ${new Date(optOut.createdAt).toISOString()}), so no provider was called. An operator can clear it with DELETE /admin/opt-outs.`,
+  });
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {

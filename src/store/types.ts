@@ -171,6 +171,11 @@ export interface ClaimedMessage {
 export interface RecoveryReport {
   /** Attempts that had started and had no end; now `ambiguous`. */
   readonly ambiguousAttempts: number;
+  /**
+   * Messages in `sending` with an attempt that a provider accepted; now `sent`, without the
+   * provider's message id, which was not yet written.
+   */
+  readonly finished: number;
   /** Async messages that were being sent; queued again. */
   readonly requeued: readonly string[];
   /** Sync messages that were being sent; their client got no answer, so they are `failed`. */
@@ -183,6 +188,20 @@ export interface RecoveryReport {
 export interface PruneReport {
   readonly messages: number;
   readonly idempotencyKeys: number;
+}
+
+/** A recipient who told a provider to stop messages from one sender. */
+export interface OptOut {
+  /** The sender the opt-out applies to: a number, an alphanumeric ID or a messaging service. */
+  readonly sender: string;
+  /** Recipient in E.164. */
+  readonly recipient: string;
+  /** The provider that reported the opt-out. */
+  readonly provider: string;
+  /** The message whose rejection recorded it. */
+  readonly messageId: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
 }
 
 /** A response as the client received it, kept so that a retry with the same key gets it again. */
@@ -261,8 +280,9 @@ export interface MessageStore {
   requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void>;
   /**
    * Repairs what a crash left, once at start-up before any sender runs: attempts with a start and
-   * no end become `ambiguous`, async messages in `sending` are queued again (due at once), and
-   * sync messages in `sending` become `failed` with code `interrupted`.
+   * no end become `ambiguous`; messages in `sending` with a sent attempt become `sent`; other
+   * async messages in `sending` are queued again (due at once), and other sync messages in
+   * `sending` become `failed` with code `interrupted`.
    */
   recoverInterrupted(now: number): Promise<RecoveryReport>;
   /**
@@ -270,6 +290,14 @@ export interface MessageStore {
    * and history, and idempotency keys expired at `now`.
    */
   prune(before: number, now: number): Promise<PruneReport>;
+  /** Records an opt-out; a second one for the same pair keeps the first. */
+  recordOptOut(optOut: OptOut): Promise<void>;
+  /** Returns the opt-out of `recipient` from any of `senders`, if there is one. */
+  findOptOut(senders: readonly string[], recipient: string): Promise<OptOut | undefined>;
+  /** Lists opt-outs, newest first, of one recipient when given. */
+  listOptOuts(filter: { recipient?: string; limit: number }): Promise<OptOut[]>;
+  /** Deletes the opt-out of the pair; resolves false when there was none. */
+  deleteOptOut(sender: string, recipient: string): Promise<boolean>;
   /** Closes the database; later calls reject. */
   close(): Promise<void>;
 }

@@ -120,6 +120,28 @@ describe('start-up recovery', () => {
     expect(relay.simulator('sim-b').sentCount).toBe(0);
   });
 
+  it('finishes a message a provider accepted', async () => {
+    const relay = create();
+    const id = await leaveCrashedMessage(relay);
+    await relay.gateway.store.recordAttemptEnd({
+      messageId: id,
+      number: 1,
+      outcome: 'sent',
+      httpStatus: null,
+      providerCode: null,
+      durationMs: 5,
+      endedAt: Date.now(),
+    });
+
+    const report = await relay.gateway.queue.start(() => undefined);
+    const sent = await view(relay, id);
+
+    expect(report.finished).toBe(1);
+    expect(sent.status).toBe('sent');
+    expect(sent.provider).toBe('sim-a');
+    expect(relay.simulator('sim-b').sentCount).toBe(0);
+  });
+
   it('resumes a queued message', async () => {
     const relay = create();
     const id = await leaveCrashedMessage(relay, { status: 'queued' });

@@ -75,6 +75,17 @@ const migrations: readonly string[] = [
   ALTER TABLE messages ADD COLUMN passes INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status = 'queued';
   `,
+  `
+  CREATE TABLE opt_outs (
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (sender, recipient)
+  );
+  CREATE INDEX opt_outs_by_recipient ON opt_outs (recipient);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -25,6 +25,8 @@ export class QueueTable {
   readonly #insertStatus;
   readonly #selectAttempts;
   readonly #requeue;
+  readonly #selectSentAttempt;
+  readonly #finishSent;
 
   constructor(private readonly db: Database) {
     this.#selectDue = db.prepare<[{ now: number; limit: number }], QueuedRow>(
@@ -43,6 +45,13 @@ export class QueueTable {
       `SELECT number, provider, started_at, ended_at, outcome, http_status, provider_code,
         duration_ms FROM attempts WHERE message_id = @id ORDER BY number`,
     );
+    this.#selectSentAttempt = db.prepare<[{ id: string }], { provider: string }>(
+      "SELECT provider FROM attempts WHERE message_id = @id AND outcome = 'sent' LIMIT 1",
+    );
+    this.#finishSent = db.prepare(`UPDATE messages SET status = 'sent', provider = @provider,
+      possible_duplicate = EXISTS (SELECT 1 FROM attempts
+        WHERE message_id = @id AND outcome = 'ambiguous'),
+      updated_at = @now WHERE id = @id`);
     this.#requeue = db.prepare(`UPDATE messages SET status = 'queued', passes = passes + 1,
       next_attempt_at = @next_attempt_at, updated_at = @at WHERE id = @id`);
   }
@@ -91,8 +100,16 @@ export class QueueTable {
 
     const requeued: string[] = [];
     const interrupted: string[] = [];
+    let finished = 0;
     for (const { id, mode } of sending) {
-      if (mode === 'async') {
+      // A crash between a provider's acceptance and the final write leaves a sent attempt on a
+      // message in `sending`. Sending it again would duplicate it, so it is finished as sent.
+      const accepted = this.#selectSentAttempt.get({ id });
+      if (accepted) {
+        this.#finishSent.run({ id, provider: accepted.provider, now });
+        this.#insertStatus.run({ id, status: 'sent', code: 'recovered', at: now });
+        finished += 1;
+      } else if (mode === 'async') {
         this.db
           .prepare(
             "UPDATE messages SET status = 'queued', next_attempt_at = @now, updated_at = @now WHERE id = @id",
@@ -118,6 +135,7 @@ export class QueueTable {
       .get();
     return {
       ambiguousAttempts: ambiguous.changes,
+      finished,
       requeued,
       interrupted,
       queued: queued?.count ?? 0,

@@ -16,6 +16,7 @@ import type {
   MessageStatus,
   MessageStore,
   NewMessage,
+  OptOut,
   PruneReport,
   RecoveryReport,
   StoredMessage,
@@ -23,6 +24,7 @@ import type {
 } from '../types.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
+import { OptOutTable } from './opt-outs.js';
 import { QueueTable } from './queue.js';
 import {
   summaryColumns,
@@ -47,6 +49,7 @@ export class SqliteStore implements MessageStore {
   readonly #statements: ReturnType<typeof prepare>;
   readonly #idempotency: IdempotencyTable;
   readonly #queue: QueueTable;
+  readonly #optOuts: OptOutTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -62,6 +65,7 @@ export class SqliteStore implements MessageStore {
     this.#statements = prepare(this.db);
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
     this.#queue = new QueueTable(this.db);
+    this.#optOuts = new OptOutTable(this.db);
   }
 
   createMessage(message: NewMessage): Promise<void> {
@@ -219,6 +223,22 @@ export class SqliteStore implements MessageStore {
 
   prune(before: number, now: number): Promise<PruneReport> {
     return this.#run(() => this.#queue.prune(before, now));
+  }
+
+  recordOptOut(optOut: OptOut): Promise<void> {
+    return this.#run(() => this.#optOuts.record(optOut));
+  }
+
+  findOptOut(senders: readonly string[], recipient: string): Promise<OptOut | undefined> {
+    return this.#run(() => this.#optOuts.find(senders, recipient));
+  }
+
+  listOptOuts(filter: { recipient?: string; limit: number }): Promise<OptOut[]> {
+    return this.#run(() => this.#optOuts.list(filter));
+  }
+
+  deleteOptOut(sender: string, recipient: string): Promise<boolean> {
+    return this.#run(() => this.#optOuts.delete(sender, recipient));
   }
 
   /** Closes the database; a second call does nothing. */
