@@ -12,7 +12,7 @@ export interface SenderChoice {
 }
 
 /**
- * Opt-outs by (sender, recipient) pair. A provider's `rejected` answer with code
+ * Opt-outs by (sender, recipient) pair. A provider's `rejected` response with code
  * `recipient_opted_out` records the pair; later messages for it are refused before any provider
  * call, because failing over to another provider would route around the recipient's choice.
  */

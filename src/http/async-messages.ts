@@ -28,8 +28,8 @@ function preferRespondAsync(header: string | undefined): boolean {
 }
 
 /**
- * Writes an async message to the queue and answers 202 with its id and a `Location` to poll.
- * The answer comes only after the write, so a crash after it loses nothing.
+ * Writes an async message to the queue and responds 202 with its id and a `Location` to poll.
+ * The response goes out only after the write, so a crash after it loses nothing.
  */
 export async function acceptAsync(
   c: Context<AppEnv>,

@@ -13,7 +13,7 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** Response headers that a replay repeats; the others belong to the new request. */
 const replayedHeaders = ['content-type', 'retry-after', 'location'];
 
-// Visible ASCII only, because the key is stored and may be logged; 255 as Stripe allows.
+// Visible ASCII only, so that a key compares byte for byte; up to 255 characters, as Stripe allows.
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
 /** The idempotency key of one request, claimed in the store. */
@@ -25,7 +25,7 @@ export interface ClaimedKey {
   release(): Promise<void>;
 }
 
-/** What `claimIdempotencyKey` decided. */
+/** The decision of `claimIdempotencyKey`. */
 export type KeyDecision =
   | { readonly kind: 'none' }
   | { readonly kind: 'claimed'; readonly claimed: ClaimedKey }
