@@ -2,6 +2,7 @@ import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { CallbackNotifier } from './dispatch/callbacks.js';
 import { OptOutPolicy } from './dispatch/opt-outs.js';
 import { QueueSender } from './dispatch/queue.js';
 import { createEscalation, type ErrorLog, type Escalator } from './escalation/index.js';
@@ -34,6 +35,8 @@ export interface Gateway {
   /** Pruning of old messages; `startServer` starts it. */
   readonly retention: Retention;
   readonly optOuts: OptOutPolicy;
+  /** Status callbacks to clients' `callback_url`. */
+  readonly callbacks: CallbackNotifier;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -88,12 +91,14 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const { errorLog, escalator } = escalation;
   const store = options.store ?? openStore(config);
   const optOuts = new OptOutPolicy(store, config.providers);
-  const dispatcher = new Dispatcher(router, escalator, store, optOuts, now, events);
+  const callbacks = new CallbackNotifier(config.escalation.webhook?.secret, now);
+  const dispatcher = new Dispatcher(router, escalator, store, optOuts, callbacks, now, events);
   const queue = new QueueSender({
     router,
     escalator,
     store,
     optOuts,
+    callbacks,
     events,
     now,
     routes: config.routes,
@@ -115,6 +120,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     queue,
     retention,
     optOuts,
+    callbacks,
     escalator,
     errorLog,
     store,
@@ -125,7 +131,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       const deadline = now() + (closeOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
       retention.stop();
       await Promise.all([dispatcher.drain(), queue.stop()]);
-      await escalation.close(deadline - now());
+      await Promise.all([escalation.close(deadline - now()), callbacks.flush(deadline - now())]);
       for (const slot of slots.values()) {
         slot.breaker.shutdown();
       }

@@ -116,6 +116,8 @@ async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<vo
     );
   }
 
+  gateway.callbacks.onFailure = (messageId, error) =>
+    logger.warn({ message_id: messageId, error }, 'status callback not delivered');
   gateway.retention.start((pruned, error) => {
     if (error !== undefined) {
       logger.error({ err: error }, 'pruning old messages failed');

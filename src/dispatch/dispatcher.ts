@@ -8,6 +8,7 @@ import type { MessageStore } from '../store/index.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
+import type { CallbackNotifier } from './callbacks.js';
 
 /** A validated message, ready to route. */
 export interface OutboundMessage {
@@ -22,6 +23,8 @@ export interface OutboundMessage {
   readonly encoding: 'GSM-7' | 'UCS-2';
   /** Segments as the gateway counts them. */
   readonly segments: number;
+  /** URL that receives the message's end state. */
+  readonly callbackUrl?: string;
 }
 
 export interface DispatchContext {
@@ -62,6 +65,7 @@ export class Dispatcher {
     private readonly escalator: Escalator,
     private readonly store: MessageStore,
     private readonly optOuts: OptOutPolicy,
+    private readonly callbacks: CallbackNotifier,
     private readonly now: () => number,
     private readonly events: GatewayEvents,
   ) {}
@@ -122,7 +126,7 @@ export class Dispatcher {
       status: 'sending',
       createdAt,
       expiresAt: undefined,
-      callbackUrl: undefined,
+      callbackUrl: message.callbackUrl,
     });
 
     const attempts: AttemptRecord[] = [];
@@ -134,7 +138,11 @@ export class Dispatcher {
     });
     const escalatedTo = this.#escalate(id, route, message, context, result);
     await this.optOuts.record({ ...message, id }, result, this.now());
-    await this.store.finishMessage(id, messageResult(result, this.now()));
+    const stored = messageResult(result, this.now());
+    await this.store.finishMessage(id, stored);
+    if (message.callbackUrl !== undefined) {
+      this.callbacks.notify({ ...message, id, callbackUrl: message.callbackUrl }, stored);
+    }
 
     this.events.emit('message', {
       message_id: id,

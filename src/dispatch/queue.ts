@@ -15,6 +15,7 @@ import { sendRequest } from './dispatcher.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
+import type { CallbackNotifier } from './callbacks.js';
 
 /** Services the queue sender uses. */
 export interface QueueDependencies {
@@ -22,6 +23,7 @@ export interface QueueDependencies {
   readonly escalator: Escalator;
   readonly store: MessageStore;
   readonly optOuts: OptOutPolicy;
+  readonly callbacks: CallbackNotifier;
   readonly events: GatewayEvents;
   readonly now: () => number;
   readonly routes: Config['routes'];
@@ -88,7 +90,7 @@ export class QueueSender {
       status: 'queued',
       createdAt,
       expiresAt: expires,
-      callbackUrl: undefined,
+      callbackUrl: message.callbackUrl,
     });
     this.#wake();
     return { id, route: route.name, expiresAt: expires };
@@ -213,7 +215,7 @@ export class QueueSender {
         : [];
     const sender = { id: message.id, to: message.to, from: message.from ?? undefined };
     await this.deps.optOuts.record(sender, result, this.deps.now());
-    await this.deps.store.finishMessage(message.id, messageResult(result, this.deps.now()));
+    await this.#store(message, messageResult(result, this.deps.now()));
     this.#emit(message, result.kind, escalatedTo);
   }
 
@@ -238,8 +240,20 @@ export class QueueSender {
       possibleDuplicate: attempts.some((attempt) => attempt.outcome === 'ambiguous'),
       at: this.deps.now(),
     };
-    await this.deps.store.finishMessage(message.id, result);
+    await this.#store(message, result);
     this.#emit(message, code === 'outcome_unknown' ? code : 'deadline_exceeded', escalatedTo);
+  }
+
+  /** Writes the end state of `message` and posts it to its callback URL. */
+  async #store(message: ClaimedMessage, result: MessageResult): Promise<void> {
+    await this.deps.store.finishMessage(message.id, result);
+    if (message.callbackUrl !== null) {
+      const reference = message.reference ?? undefined;
+      this.deps.callbacks.notify(
+        { id: message.id, callbackUrl: message.callbackUrl, reference },
+        result,
+      );
+    }
   }
 
   #emit(message: ClaimedMessage, outcome: RoutingResult['kind'], escalatedTo: readonly string[]) {

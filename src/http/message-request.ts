@@ -11,7 +11,16 @@ import {
   type NormalizeRecipientOptions,
 } from '../sms/index.js';
 
-const fields = ['to', 'body', 'from', 'route', 'reference', 'mode', 'expires_at'] as const;
+const fields = [
+  'to',
+  'body',
+  'from',
+  'route',
+  'reference',
+  'mode',
+  'expires_at',
+  'callback_url',
+] as const;
 
 const messageSchema = z.strictObject({
   to: z.string(),
@@ -28,7 +37,21 @@ const messageSchema = z.strictObject({
     .optional(),
   mode: z.enum(['sync', 'async']).optional(),
   expires_at: z.string().optional(),
+  callback_url: z
+    .string()
+    .max(2048)
+    .refine(isHttpUrl, 'must be an absolute http or https URL')
+    .optional(),
 });
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
 
 // RFC 3339 with a mandatory offset, so that a time is never read in the server's time zone.
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
@@ -100,6 +123,7 @@ export function parseMessageRequest(
     reference,
     mode,
     expires_at: expiresAt,
+    callback_url: parsed.data.callback_url,
   };
   return {
     segments,
@@ -115,6 +139,7 @@ export function parseMessageRequest(
       ...(sender?.ok ? { from: sender.sender } : {}),
       ...(route === undefined ? {} : { route }),
       ...(reference === undefined ? {} : { reference }),
+      ...(parsed.data.callback_url === undefined ? {} : { callbackUrl: parsed.data.callback_url }),
     },
   };
 }
