@@ -1,7 +1,7 @@
 import type { AttemptOutcome } from '../events.js';
 
 /**
- * Where a message stands.
+ * The state of a message.
  *
  * - `queued`: accepted in async mode and waiting for the background sender.
  * - `sending`: a sender is routing it now.
@@ -11,7 +11,7 @@ import type { AttemptOutcome } from '../events.js';
  */
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'rejected' | 'failed';
 
-/** How the client asked for the message to be sent. */
+/** The sending mode that the client requested. */
 export type SendMode = 'sync' | 'async';
 
 /** A message as it is first written, before any attempt. */
@@ -59,7 +59,7 @@ export interface AttemptStart {
   readonly startedAt: number;
 }
 
-/** The end of one attempt, written once the provider answered or the attempt timed out. */
+/** The end of one attempt, written once the provider responded or the attempt timed out. */
 export interface AttemptEnd {
   readonly messageId: string;
   readonly number: number;
@@ -167,7 +167,7 @@ export interface ClaimedMessage {
   readonly attempts: readonly StoredAttempt[];
 }
 
-/** What start-up recovery found and changed. */
+/** The findings and changes of start-up recovery. */
 export interface RecoveryReport {
   /** Attempts that had started and had no end; now `ambiguous`. */
   readonly ambiguousAttempts: number;
@@ -178,7 +178,7 @@ export interface RecoveryReport {
   readonly finished: number;
   /** Async messages that were being sent; queued again. */
   readonly requeued: readonly string[];
-  /** Sync messages that were being sent; their client got no answer, so they are `failed`. */
+  /** Sync messages that were being sent; their client got no response, so they are `failed`. */
   readonly interrupted: readonly string[];
   /** Async messages waiting in the queue. */
   readonly queued: number;
@@ -190,7 +190,7 @@ export interface PruneReport {
   readonly idempotencyKeys: number;
 }
 
-/** A recipient who told a provider to stop messages from one sender. */
+/** A recipient who asked a provider to stop messages from one sender. */
 export interface OptOut {
   /** The sender the opt-out applies to: a number, an alphanumeric ID or a messaging service. */
   readonly sender: string;
