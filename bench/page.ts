@@ -69,10 +69,10 @@ npx autocannon -c 32 -d 15 -m POST -H 'Authorization=Bearer dev-key' \\
 | async (202, queued) |                      1,434 | 20 ms | 40 ms |
 | sync (200, sent)    |                        627 | 50 ms | 86 ms |
 
-Accepting is faster than sending: while the async run's backlog drained, the background sender
-sent about 260 messages per second (the \`sms_relay_messages_total{outcome="sent"}\` counter read
-10 s apart), which is what 8 concurrent sends with 20 ms of provider latency and the store's
-synced writes allow. A queue fed faster than that grows until the load stops.
+Accepting is faster than sending. While the async run's backlog drained, the background sender
+sent about 260 messages per second, read from the \`sms_relay_messages_total{outcome="sent"}\`
+counter 10 s apart. That is what 8 concurrent sends with 20 ms of provider latency and the
+store's synced writes allow, so a queue fed faster than that grows until the load stops.
 
 ## What each scenario does
 

@@ -5,7 +5,7 @@ import type { DeliveryOutcome, EscalationChannelName, EscalationKind } from './e
 import type { BreakerTransition } from './resilience/breaker.js';
 import type { RoutingResult } from './routing/router.js';
 
-/** How an attempt ended: `sent` or an error class. */
+/** The outcome of an attempt: `sent` or an error class. */
 export type AttemptOutcome = 'sent' | ErrorClass;
 
 /** One attempt as the API returns it and the logs record it. */
@@ -49,7 +49,7 @@ export interface FailoverEvent {
 export interface MessageOutcomeEvent {
   readonly message_id: string;
   readonly route: string;
-  /** How routing ended, such as `sent` or `all_providers_failed`. */
+  /** The routing result, such as `sent` or `all_providers_failed`. */
   readonly outcome: RoutingResult['kind'];
   /** Escalation channels the message was handed to; empty when it was sent. */
   readonly escalated_to: readonly string[];

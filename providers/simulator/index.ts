@@ -14,7 +14,7 @@ import { simulatorOptions, type SimulatorMode } from './options.js';
 
 export type SimulatorSettings = z.output<z.ZodObject<typeof simulatorOptions>>;
 
-/** The failure each simulator mode produces, shaped like a real provider's answer. */
+/** The failure each simulator mode produces, shaped like a real provider's response. */
 const failures: Record<Exclude<SimulatorMode, 'ok' | 'hang'>, () => ProviderError> = {
   transient: () =>
     new ProviderError({
@@ -52,8 +52,8 @@ const failures: Record<Exclude<SimulatorMode, 'ok' | 'hang'>, () => ProviderErro
 };
 
 /**
- * A provider with no network: it answers after `latency_ms` and fails a `failure_rate` share of
- * attempts the way `mode` says. Settings change at run time through `simulate`.
+ * A provider with no network: it responds after `latency_ms` and fails a `failure_rate` share of
+ * attempts the way `mode` sets. Settings change at run time through `simulate`.
  */
 export class SimulatorProvider implements SmsProvider {
   readonly type = 'simulator';

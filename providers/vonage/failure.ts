@@ -90,10 +90,10 @@ export function networkFailure(code: string | undefined, timedOut: boolean): Pro
       message: `Vonage request failed (${code}) before the connection was established`,
     });
   }
-  const what = timedOut ? 'timed out' : `failed (${code ?? 'no error code'})`;
+  const failure = timedOut ? 'timed out' : `failed (${code ?? 'no error code'})`;
   return new ProviderError({
     errorClass: 'ambiguous',
-    message: `Vonage request ${what}; it may have been sent`,
+    message: `Vonage request ${failure}; it may have been sent`,
   });
 }
 

@@ -2,7 +2,7 @@ import type { Escalator } from '../escalation/escalator.js';
 import type { AttemptRecord } from '../events.js';
 import type { RouteSettings } from '../routing/router.js';
 
-/** What the escalation of one message needs to know. */
+/** The inputs of the escalation of one message. */
 export interface UnsentMessage {
   readonly id: string;
   readonly requestId: string;
@@ -14,7 +14,7 @@ export interface UnsentMessage {
 
 /**
  * Hands a message that no provider sent to its route's channels and returns the channels it went
- * to. `reason` is the code the client sees, such as `all_providers_failed` or `expired`.
+ * to. `reason` is the code the client receives, such as `all_providers_failed` or `expired`.
  */
 export function escalateUnsent(
   escalator: Escalator,

@@ -135,7 +135,7 @@ function requestLog(logger: Logger) {
 }
 
 /**
- * Answers 503 to requests that arrive once shutdown has begun, and marks every response written
+ * Rejects requests that arrive once shutdown has begun with 503, and marks every response written
  * after that point `Connection: close` so that keep-alive clients let go of the socket.
  */
 function drainGuard(isDraining: () => boolean) {

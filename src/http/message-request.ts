@@ -64,7 +64,7 @@ export interface MessageRequest {
   readonly mode: 'sync' | 'async' | undefined;
   /** The `expires_at` field in epoch milliseconds. */
   readonly expiresAt: number | undefined;
-  /** Hash of the normalized body, which tells a retry from another request with the same key. */
+  /** Hash of the normalized body, which distinguishes a retry from another request with the same key. */
   readonly fingerprint: string;
 }
 

@@ -25,7 +25,7 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
     const request = parseMessageRequest(input, numbers, gateway.now());
     // An unknown route is a 400 that must not bind the idempotency key.
     const route = gateway.dispatcher.selectRoute(request.message);
-    await refuseOptedOut(gateway, request, route);
+    await rejectOptedOut(gateway, request, route);
     const messageId = randomUUID();
     const decision = await claimIdempotencyKey(c, gateway, {
       fingerprint: request.fingerprint,
@@ -118,7 +118,7 @@ function respond(
  * Throws 422 `recipient_opted_out` when the recipient opted out of the message's sender. Like a
  * validation error, the refusal is not stored and binds no idempotency key.
  */
-async function refuseOptedOut(gateway: Gateway, request: MessageRequest, route: Route) {
+async function rejectOptedOut(gateway: Gateway, request: MessageRequest, route: Route) {
   const optOut = await gateway.optOuts.blocking({ id: '', ...request.message }, route);
   if (!optOut) {
     return;

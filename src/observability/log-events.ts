@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 
 import type { GatewayEvents } from '../events.js';
 
+// An open breaker needs a person; half-open is a step on the way back; closed is recovery.
+const breakerLogLevel = { open: 'error', half_open: 'warn', closed: 'info' } as const;
+
 /**
  * Logs the resilience events of one gateway: every attempt's outcome, every retry, cool-down,
  * failover and breaker transition, and every outcome of an escalation delivery. Adapter messages
@@ -14,7 +17,7 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
       return;
     }
     if (event.unclassified) {
-      logger.warn(event, 'attempt failed with an unclassified provider answer');
+      logger.warn(event, 'attempt failed with an unclassified provider response');
       return;
     }
     if (event.config_fault) {
@@ -52,7 +55,9 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
     logger.warn(event, 'escalation channel verification failed');
   });
   events.on('breaker', (event) => {
-    const level = event.to === 'open' ? 'error' : event.to === 'closed' ? 'info' : 'warn';
-    logger[level]({ ...event, at: new Date(event.at).toISOString() }, `breaker ${event.to}`);
+    logger[breakerLogLevel[event.to]](
+      { ...event, at: new Date(event.at).toISOString() },
+      `breaker ${event.to}`,
+    );
   });
 }

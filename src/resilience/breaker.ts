@@ -6,7 +6,7 @@ import { RollingWindow } from './rolling-window.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-/** What one attempt says about the provider's health. */
+/** The health outcome of one attempt, as the breaker counts it. */
 export type HealthOutcome = 'success' | 'failure' | 'neutral' | 'config_fault';
 
 /** Breaker settings of one provider, as in the `breaker` config table. */
@@ -52,7 +52,7 @@ const idleRotation = new EventEmitter();
 /**
  * The circuit breaker of one provider.
  *
- * opossum holds the state and runs the open → half-open timer (unref'd, so it never keeps the
+ * opossum keeps the state and runs the open → half-open timer (unref'd, so it never keeps the
  * process alive). Its own rate trip is neutralised (threshold 100 %, which its strict `>` never
  * reaches) because this class decides when to open: after `failure_threshold` consecutive
  * failures (`consecutive`) or when the failure share in `window_ms` reaches

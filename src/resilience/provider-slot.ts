@@ -44,7 +44,7 @@ export interface AttemptJournal {
   attemptEnded(attempt: AttemptRecord & { number: number; endedAt: number }): Promise<void>;
 }
 
-/** How a slot's turn with one message ended. */
+/** The result of one slot's turn with one message. */
 export type SlotOutcome =
   | { readonly kind: 'sent'; readonly result: SendResult }
   | { readonly kind: 'rejected'; readonly error: ProviderError }
@@ -170,7 +170,7 @@ export class ProviderSlot {
         case 'throttled':
           break;
       }
-      // A throttling answer starts a cool-down even on the last attempt, so that the router
+      // A throttling response starts a cool-down even on the last attempt, so that the router
       // skips the provider for the next messages too.
       const lastAttempt = attempt === maxAttempts;
       if (lastAttempt && error.errorClass !== 'throttled') {
@@ -193,7 +193,7 @@ export class ProviderSlot {
     return lastError ? { kind: 'failed', error: lastError } : { kind: 'unavailable' };
   }
 
-  /** Returns the wait before the next attempt, and starts a cool-down for a throttling answer. */
+  /** Returns the wait before the next attempt, and starts a cool-down for a throttling response. */
   #retryDelay(error: ProviderError, attempt: number): number {
     const backoff = fullJitterBackoff(attempt, this.settings.retry, this.deps.random);
     const delay = error.retryAfterMs ?? backoff;
@@ -246,7 +246,7 @@ export class ProviderSlot {
   }
 }
 
-/** Maps an attempt to what it says about the provider's health. */
+/** Maps an attempt to its health outcome for the provider's breaker. */
 function healthOf(outcome: AttemptResult): HealthOutcome {
   if (outcome.ok) {
     return 'success';
@@ -254,7 +254,7 @@ function healthOf(outcome: AttemptResult): HealthOutcome {
   const { error } = outcome;
   switch (error.errorClass) {
     case 'rejected':
-      // The provider answered correctly about a bad message: it is healthy.
+      // The provider responded correctly about a bad message, so it is healthy.
       return 'success';
     case 'throttled':
       return 'neutral';
@@ -311,8 +311,8 @@ function asProviderError(error: unknown): ProviderError {
   if (isProviderError(error)) {
     return error;
   }
-  // An adapter is meant to throw only ProviderError; anything else is a defect whose effect on
-  // the provider is unknown, so it is treated as possibly sent.
+  // An adapter is meant to throw only ProviderError. Anything else is a defect whose effect on the
+  // provider is unknown, so the attempt is treated as possibly sent.
   const name = error instanceof Error ? error.name : typeof error;
   return new ProviderError({
     errorClass: 'ambiguous',

@@ -9,7 +9,7 @@ export interface RouteSettings {
   readonly deadline_ms: number;
   readonly on_ambiguous: 'failover' | 'stop';
   readonly calling_codes: readonly string[];
-  /** Channels told when no provider sent a message; the escalator defaults to the error log. */
+  /** Channels notified when no provider sent a message; the escalator defaults to the error log. */
   readonly escalate?: readonly EscalationChannelName[];
 }
 
@@ -20,7 +20,7 @@ export interface Route {
   readonly slots: readonly ProviderSlot[];
 }
 
-/** How routing one message ended. */
+/** The result of routing one message. */
 export type RoutingResult =
   | {
       readonly kind: 'sent';
@@ -82,7 +82,7 @@ export class Router {
   /**
    * Sends one message through the first provider of `route` that takes it. Skips providers that
    * are drained, whose breaker is open or that cool down; never fails over after a `rejected`
-   * answer; after an `ambiguous` one, fails over or stops as the route's `on_ambiguous` says.
+   * response; after an `ambiguous` one, fails over or stops as the route's `on_ambiguous` setting decides.
    */
   async route(
     route: Route,

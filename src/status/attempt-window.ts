@@ -18,7 +18,7 @@ export interface WindowSummary {
   readonly duration_ms: number;
   readonly attempts: number;
   /**
-   * Share of attempts the provider answered correctly (`sent` or `rejected`), from 0 to 1, as the
+   * Share of attempts the provider handled correctly (`sent` or `rejected`), from 0 to 1, as the
    * breaker counts them: throttled attempts are left out. Null when there is nothing to count.
    */
   readonly success_rate: number | null;

@@ -84,8 +84,12 @@ export function healthStatus(gateway: Gateway) {
   const usable = defaultRoute.filter((id) => providers[id] === 'available').length;
   const escalation = gateway.escalator.health();
   const escalationDegraded = Object.values(escalation).some((channel) => channel.status !== 'ok');
-  const status =
-    usable === 0 ? 'down' : usable < defaultRoute.length || escalationDegraded ? 'degraded' : 'ok';
+  let status: 'ok' | 'degraded' | 'down' = 'ok';
+  if (usable === 0) {
+    status = 'down';
+  } else if (usable < defaultRoute.length || escalationDegraded) {
+    status = 'degraded';
+  }
   return {
     status,
     default_route: { providers: defaultRoute.length, available: usable },

@@ -231,7 +231,7 @@ export interface IdempotencyClaimRequest {
  *
  * - `claimed`: the key was free (or expired) and now belongs to this request.
  * - `mismatch`: the key belongs to a request with another body.
- * - `in_progress`: a request with the same body holds the key and has no response yet;
+ * - `in_progress`: a request with the same body owns the key and has no response yet;
  *   `interrupted` is true when that request ran in a process that has since stopped.
  * - `completed`: the stored response of the earlier request.
  */
@@ -244,7 +244,7 @@ export type IdempotencyClaim =
 /**
  * Durable storage of messages, their attempts and status history. Every method returns a promise
  * so that a networked database can implement the same contract; callers await each write before
- * they act on it (answer the client, call a provider).
+ * they act on it (respond to the client, call a provider).
  *
  * Methods reject with the driver's error when the database fails; callers treat that as an
  * internal error and do not answer "accepted".
@@ -263,11 +263,11 @@ export interface MessageStore {
   /** Lists the messages of `principal`, newest first. */
   listMessages(principal: string, filter: MessageFilter): Promise<MessagePage>;
   /**
-   * Claims an idempotency key atomically, or reports who holds it. An expired key is claimed as
+   * Claims an idempotency key atomically, or reports which request owns it. An expired key is claimed as
    * if it were free.
    */
   claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim>;
-  /** Stores the response of the request that holds the key. */
+  /** Stores the response of the request that owns the key. */
   completeIdempotencyKey(principal: string, key: string, response: StoredResponse): Promise<void>;
   /** Frees a key whose request ended before any provider was called, so a retry runs again. */
   releaseIdempotencyKey(principal: string, key: string): Promise<void>;

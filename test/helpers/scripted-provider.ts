@@ -7,7 +7,7 @@ import {
 } from '../../providers/contract.js';
 
 /**
- * One scripted answer: after `delayMs`, succeed or fail with `error`. `hang` waits for the abort,
+ * One scripted response: after `delayMs`, succeed or fail with `error`. `hang` waits for the abort,
  * which is `ambiguous`, or `transient` when `connecting` says the request was never written.
  */
 export type Step =
@@ -16,7 +16,7 @@ export type Step =
   | { readonly hang: true; readonly connecting?: boolean };
 
 /**
- * A provider for resilience tests under fake timers: it answers each call with the next step of
+ * A provider for resilience tests under fake timers: it responds to each call with the next step of
  * its script (the last step repeats), honours the AbortSignal the way a real adapter does (an
  * abort after the request was sent is `ambiguous`), and records every call.
  */
@@ -69,7 +69,7 @@ export class ScriptedProvider implements SmsProvider {
       if ('hang' in step) {
         return;
       }
-      // Without a delay the answer comes on the microtask queue, so tests need not move time.
+      // Without a delay the response comes on the microtask queue, so tests need not move time.
       if (step.delayMs) {
         timer = setTimeout(settle, step.delayMs);
       } else {

@@ -94,7 +94,9 @@ describe('retry on one provider', () => {
     await vi.runAllTimersAsync();
     const outcome = await result;
 
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('secondary');
+    expect(outcome.kind).toBe('sent');
+
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('secondary');
     expect(primary.calls).toHaveLength(3);
     expect(outcome.attempts.map((a) => a.outcome)).toEqual([
       'transient',
@@ -137,7 +139,9 @@ describe('retry on one provider', () => {
     await vi.runAllTimersAsync();
     const outcome = await result;
 
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('secondary');
+    expect(outcome.kind).toBe('sent');
+
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('secondary');
     expect(primary.calls.length).toBeLessThanOrEqual(3);
   });
 
@@ -177,7 +181,9 @@ describe('error classes', () => {
 
     const outcome = await h.send();
 
-    expect(outcome.kind === 'rejected' && outcome.rejection).toBe('invalid_recipient');
+    expect(outcome.kind).toBe('rejected');
+
+    expect(outcome.kind === 'rejected' ? outcome.rejection : undefined).toBe('invalid_recipient');
     expect(primary.calls).toHaveLength(1);
     expect(secondary.calls).toHaveLength(0);
     expect(h.slots[0]?.breaker.snapshot().consecutive_failures).toBe(0);
@@ -190,7 +196,9 @@ describe('error classes', () => {
 
     const outcome = await h.send();
 
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('secondary');
+    expect(outcome.kind).toBe('sent');
+
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('secondary');
     expect(primary.calls).toHaveLength(1);
     expect(h.slots[0]?.breaker.state).toBe('open');
   });
@@ -203,7 +211,7 @@ describe('error classes', () => {
     const outcome = await h.send();
 
     expect(outcome.kind).toBe('sent');
-    expect(outcome.kind === 'sent' && outcome.possibleDuplicate).toBe(true);
+    expect(outcome.kind === 'sent' ? outcome.possibleDuplicate : undefined).toBe(true);
     expect(primary.calls).toHaveLength(1);
   });
 
@@ -229,7 +237,8 @@ describe('error classes', () => {
 
     expect(outcome.attempts[0]?.outcome).toBe('ambiguous');
     expect(primary.aborted).toHaveLength(1);
-    expect(outcome.kind === 'sent' && outcome.possibleDuplicate).toBe(true);
+    expect(outcome.kind).toBe('sent');
+    expect(outcome.kind === 'sent' ? outcome.possibleDuplicate : undefined).toBe(true);
   });
 });
 
@@ -250,7 +259,8 @@ describe('throttling', () => {
     const outcome = await result;
 
     expect(primary.calls).toHaveLength(2);
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('primary');
+    expect(outcome.kind).toBe('sent');
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('primary');
     expect(secondary.calls).toHaveLength(0);
   });
 
@@ -263,7 +273,9 @@ describe('throttling', () => {
     await vi.advanceTimersByTimeAsync(0);
     const second = await h.send();
 
-    expect(second.kind === 'sent' && second.provider).toBe('secondary');
+    expect(second.kind).toBe('sent');
+
+    expect(second.kind === 'sent' ? second.provider : undefined).toBe('secondary');
     await vi.runAllTimersAsync();
     await first;
   });
@@ -275,7 +287,9 @@ describe('throttling', () => {
 
     const outcome = await h.send();
 
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('secondary');
+    expect(outcome.kind).toBe('sent');
+
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('secondary');
     expect(primary.calls).toHaveLength(1);
   });
 });

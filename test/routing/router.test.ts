@@ -58,7 +58,9 @@ describe('failover', () => {
 
     const outcome = await h.send();
 
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('secondary');
+    expect(outcome.kind).toBe('sent');
+
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('secondary');
     expect(primary.calls).toHaveLength(callsBefore);
   });
 
@@ -93,7 +95,9 @@ describe('failover', () => {
     await vi.advanceTimersByTimeAsync(5000);
     const outcome = await result;
 
-    expect(outcome.kind === 'sent' && outcome.provider).toBe('secondary');
+    expect(outcome.kind).toBe('sent');
+
+    expect(outcome.kind === 'sent' ? outcome.provider : undefined).toBe('secondary');
     expect(h.slots[0]?.breaker.state).toBe('open');
   });
 
@@ -107,7 +111,7 @@ describe('failover', () => {
     const outcome = await h.send();
 
     expect(outcome.kind).toBe('no_provider_available');
-    expect(outcome.kind === 'no_provider_available' && outcome.retryAt).toBe(openUntil);
+    expect(outcome.kind === 'no_provider_available' ? outcome.retryAt : undefined).toBe(openUntil);
     expect(primary.calls).toHaveLength(callsBefore);
   });
 
