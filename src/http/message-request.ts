@@ -86,7 +86,7 @@ export function parseMessageRequest(
 
   const { to, body, from, route, reference, mode } = parsed.data;
   const errors: FieldError[] = [];
-  const expiresAt = parseExpiry(parsed.data.expires_at, mode, now, errors);
+  const expiresAt = parseExpiry(parsed.data.expires_at, now, errors);
   const recipient = normalizeRecipient(to, numbers);
   if (!recipient.ok) {
     errors.push({ path: 'to', code: recipient.code, message: recipient.message });
@@ -145,12 +145,11 @@ export function parseMessageRequest(
 }
 
 /**
- * Parses `expires_at`: an RFC 3339 time in the future, allowed only with `"mode": "async"`,
- * because a sync message has the route's deadline instead.
+ * Parses `expires_at`: an RFC 3339 time in the future. The route handler rejects it on a sync
+ * message, because only it knows whether `Prefer: respond-async` asked for async mode.
  */
 function parseExpiry(
   text: string | undefined,
-  mode: 'sync' | 'async' | undefined,
   now: number,
   errors: FieldError[],
 ): number | undefined {
@@ -158,7 +157,7 @@ function parseExpiry(
     return undefined;
   }
 
-  const time = rfc3339.test(text) ? Date.parse(text) : Number.NaN;
+  const time = rfc3339.test(text) && isCalendarDate(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(time)) {
     errors.push({
       path: 'expires_at',
@@ -167,14 +166,32 @@ function parseExpiry(
     });
   } else if (time <= now) {
     errors.push({ path: 'expires_at', code: 'in_the_past', message: 'expires_at has passed' });
-  } else if (mode !== 'async') {
-    errors.push({
-      path: 'expires_at',
-      code: 'async_only',
-      message: 'expires_at needs "mode": "async"; a sync message has the route\'s deadline',
-    });
   }
   return time;
+}
+
+/**
+ * Returns true when the date part of an RFC 3339 time exists in the calendar. `Date.parse` would
+ * roll 2027-02-30 over into March instead of rejecting it.
+ */
+function isCalendarDate(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth;
+}
+
+/** Returns the error for an `expires_at` on a message that is sent synchronously. */
+export function expiryNeedsAsync(): GatewayError {
+  return invalid([
+    {
+      path: 'expires_at',
+      code: 'async_only',
+      message:
+        'expires_at applies only to async messages; add "mode": "async" or "Prefer: respond-async"',
+    },
+  ]);
 }
 
 /** Returns the `invalid_request` error for a body that is not valid JSON. */

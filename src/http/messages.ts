@@ -11,7 +11,12 @@ import type { Route } from '../routing/router.js';
 import type { AppEnv } from './context.js';
 import { acceptAsync, wantsAsync } from './async-messages.js';
 import { claimIdempotencyKey, releaseUnwritten } from './idempotency.js';
-import { malformedJson, parseMessageRequest, type MessageRequest } from './message-request.js';
+import {
+  expiryNeedsAsync,
+  malformedJson,
+  parseMessageRequest,
+  type MessageRequest,
+} from './message-request.js';
 import { problem, problemResponse } from './problem.js';
 
 /** Routes under `/v1` that send messages. */
@@ -23,6 +28,9 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
   routes.post('/messages', async (c) => {
     const input = await readJson(c);
     const request = parseMessageRequest(input, numbers, gateway.now());
+    if (request.expiresAt !== undefined && !wantsAsync(c, request)) {
+      throw expiryNeedsAsync();
+    }
     // An unknown route is a 400 that must not bind the idempotency key.
     const route = gateway.dispatcher.selectRoute(request.message);
     await rejectOptedOut(gateway, request, route);

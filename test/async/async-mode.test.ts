@@ -156,6 +156,33 @@ describe('async mode', () => {
     expect(body.errors?.[0]?.code).toBe('in_the_past');
   });
 
+  it('takes expires_at with Prefer: respond-async', async () => {
+    const relay = await start();
+    const expiresAt = '2999-01-01T00:00:00.000Z';
+
+    const response = await relay.send(
+      { ...message, expires_at: expiresAt },
+      { Prefer: 'respond-async' },
+    );
+    const body = (await response.json()) as View;
+
+    expect(response.status).toBe(202);
+    expect(body.expires_at).toBe(expiresAt);
+  });
+
+  it('rejects a day that is not in the calendar', async () => {
+    const relay = await start();
+
+    const { response, body } = await sendAsync(relay, {
+      ...message,
+      mode: 'async',
+      expires_at: '2999-02-30T10:00:00Z',
+    });
+
+    expect(response.status).toBe(400);
+    expect(body.errors?.[0]?.code).toBe('invalid_time');
+  });
+
   it('rejects expires_at on a sync message', async () => {
     const relay = await start();
 
