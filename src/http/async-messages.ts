@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 
+import type { QueuedMessage } from '../dispatch/queue.js';
 import type { Gateway } from '../gateway.js';
 import type { Route } from '../routing/router.js';
 import type { AppEnv } from './context.js';
@@ -17,7 +18,8 @@ export function wantsAsync(c: Context<AppEnv>, request: MessageRequest): boolean
   return preferRespondAsync(c.req.header('Prefer'));
 }
 
-function preferRespondAsync(header: string | undefined): boolean {
+/** Returns true when a `Prefer` header (RFC 7240) contains the `respond-async` preference. */
+export function preferRespondAsync(header: string | undefined): boolean {
   if (header === undefined) {
     return false;
   }
@@ -28,7 +30,7 @@ function preferRespondAsync(header: string | undefined): boolean {
 }
 
 /**
- * Writes an async message to the queue and responds 202 with its id and a `Location` to poll.
+ * Writes an async message to the queue and returns the response that `render` builds for it.
  * The response goes out only after the write, so a crash after it loses nothing.
  */
 export async function acceptAsync(
@@ -36,6 +38,7 @@ export async function acceptAsync(
   gateway: Gateway,
   accepted: { request: MessageRequest; route: Route; messageId: string },
   claimed: ClaimedKey | undefined,
+  render: (queued: QueuedMessage) => Promise<Response>,
 ): Promise<Response> {
   const { request, route, messageId } = accepted;
   const principal = c.get('principal');
@@ -57,23 +60,9 @@ export async function acceptAsync(
   if (request.message.reference !== undefined) {
     c.set('reference', request.message.reference);
   }
-  c.header('Location', `/v1/messages/${queued.id}`);
   if (request.mode === undefined) {
     c.header('Preference-Applied', 'respond-async');
   }
-  const response = c.json(
-    {
-      id: queued.id,
-      status: 'queued',
-      to: request.message.to,
-      route: queued.route,
-      segments: request.segments,
-      encoding: request.message.encoding,
-      reference: request.message.reference ?? null,
-      expires_at: new Date(queued.expiresAt).toISOString(),
-      request_id: c.get('requestId'),
-    },
-    202,
-  );
+  const response = await render(queued);
   return claimed ? claimed.complete(response) : response;
 }
