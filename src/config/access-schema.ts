@@ -32,6 +32,17 @@ function credentialRule(value: string, minLength: number): string | undefined {
   return undefined;
 }
 
+/**
+ * The Twilio Account SID that a Twilio-compatible client sends as its Basic user name. Lowercase
+ * hex, as Twilio writes SIDs, because the user name is compared byte for byte. An empty value, as
+ * `${VAR:-}` gives when the variable is unset, counts as absent.
+ */
+const accountSid = z
+  .string()
+  .regex(/^(AC[0-9a-f]{32})?$/, 'must be "AC" followed by 32 lowercase hex digits')
+  .transform((sid) => (sid === '' ? undefined : sid))
+  .optional();
+
 const apiKeySchema = z.strictObject({
   name: credentialName,
   key: z.string().superRefine((key, context) => {
@@ -40,6 +51,7 @@ const apiKeySchema = z.strictObject({
       context.addIssue({ code: 'custom', message: rule });
     }
   }),
+  account_sid: accountSid,
 });
 
 const adminTokenSchema = z.strictObject({
@@ -52,12 +64,16 @@ const adminTokenSchema = z.strictObject({
   }),
 });
 
-/** `[[api_keys]]`: the bearer keys clients send to `/v1/`; at least one. */
+/**
+ * `[[api_keys]]`: the bearer keys clients send to `/v1/`; at least one. A key with an
+ * `account_sid` also opens the Twilio-compatible API under `/2010-04-01/`.
+ */
 export const apiKeysSchema = z
   .array(apiKeySchema)
   .min(1)
   .superRefine(requireUniqueField('api_keys', 'name'), { when: () => true })
-  .superRefine(requireUniqueField('api_keys', 'key'), { when: () => true });
+  .superRefine(requireUniqueField('api_keys', 'key'), { when: () => true })
+  .superRefine(requireUniqueField('api_keys', 'account_sid'), { when: () => true });
 
 /**
  * `[[admin_tokens]]`: the bearer tokens for `/admin/`. A token may be empty, as when

@@ -40,6 +40,10 @@ describe('config/default.toml', () => {
     expect(config.routes['default']?.providers).toEqual(['sim-primary', 'sim-secondary']);
   });
 
+  it('opens the Twilio-compatible API to the development key', () => {
+    expect(config.api_keys[0]?.account_sid).toBe(`AC${'0'.repeat(32)}`);
+  });
+
   it('falls back to the development credentials', () => {
     expect(usesDevelopmentApiKey(config)).toBe(true);
     expect(usesDevelopmentAdminToken(config)).toBe(true);
@@ -67,6 +71,15 @@ describe('config/example.toml', () => {
     const config = loadExample();
     expect(config.providers.map((provider) => provider.id)).toEqual(['twilio-main', 'vonage-main']);
     expect(config.routes['default']?.providers).toEqual(['twilio-main', 'vonage-main']);
+  });
+
+  it('keeps the Twilio-compatible API closed without SMS_RELAY_ACCOUNT_SID', () => {
+    expect(loadExample().api_keys[0]?.account_sid).toBeUndefined();
+  });
+
+  it('takes the Account SID from SMS_RELAY_ACCOUNT_SID', () => {
+    const sid = `AC${'f'.repeat(32)}`;
+    expect(loadExample({ SMS_RELAY_ACCOUNT_SID: sid }).api_keys[0]?.account_sid).toBe(sid);
   });
 
   it('ships the documented defaults', () => {

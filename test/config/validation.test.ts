@@ -302,6 +302,52 @@ describe('credentials', () => {
   });
 });
 
+describe('api_keys account_sid', () => {
+  const sid = `AC${'0123456789abcdef'.repeat(2)}`;
+  const withSid = (value: string) =>
+    base.replace('key = "test-key-0123"', `key = "test-key-0123"\naccount_sid = ${value}`);
+
+  it('accepts an Account SID', () => {
+    const config = parseConfig(withSid(`"${sid}"`), {}, 'test.toml');
+    expect(config.api_keys[0]?.account_sid).toBe(sid);
+  });
+
+  it('leaves it unset by default', () => {
+    expect(parseConfig(base, {}, 'test.toml').api_keys[0]?.account_sid).toBeUndefined();
+  });
+
+  it('drops an empty Account SID', () => {
+    const config = parseConfig(withSid('"${SMS_RELAY_ACCOUNT_SID:-}"'), {}, 'test.toml');
+    expect(config.api_keys[0]?.account_sid).toBeUndefined();
+  });
+
+  it('rejects uppercase hex digits', () => {
+    expect(issuesOf(withSid(`"${sid.toUpperCase()}"`))).toEqual([
+      {
+        path: 'api_keys[0].account_sid',
+        message: `must be "AC" followed by 32 lowercase hex digits, got "${sid.toUpperCase()}"`,
+      },
+    ]);
+  });
+
+  it('rejects an API key SID', () => {
+    const [issue] = issuesOf(withSid(`"SK${sid.slice(2)}"`));
+    expect(issue?.path).toBe('api_keys[0].account_sid');
+  });
+
+  it('rejects a duplicate Account SID', () => {
+    const second = `[[api_keys]]\nname = "second"\nkey = "test-key-4567"\naccount_sid = "${sid}"`;
+    const text = withSid(`"${sid}"`).replace('[[providers]]', `${second}\n\n[[providers]]`);
+
+    expect(issuesOf(text)).toEqual([
+      {
+        path: 'api_keys[1].account_sid',
+        message: `must differ from api_keys[0].account_sid, got "${sid}"`,
+      },
+    ]);
+  });
+});
+
 describe('secrets in messages', () => {
   const twilio = (authToken: string) =>
     base.replace(
