@@ -11,6 +11,9 @@ import {
   type NormalizeRecipientOptions,
 } from '../sms/index.js';
 
+/** Longest callback URL, in characters, that a message may carry. */
+export const MAX_CALLBACK_URL_LENGTH = 2048;
+
 const fields = [
   'to',
   'body',
@@ -39,12 +42,13 @@ const messageSchema = z.strictObject({
   expires_at: z.string().optional(),
   callback_url: z
     .string()
-    .max(2048)
+    .max(MAX_CALLBACK_URL_LENGTH)
     .refine(isHttpUrl, 'must be an absolute http or https URL')
     .optional(),
 });
 
-function isHttpUrl(text: string): boolean {
+/** Returns true when `text` is an absolute `http:` or `https:` URL, as a callback URL must be. */
+export function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return url.protocol === 'https:' || url.protocol === 'http:';
@@ -81,66 +85,111 @@ export function parseMessageRequest(
   // from one of the wrong type.
   const parsed = messageSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    throw invalid(parsed.error.issues.map(fieldError));
+    throw invalidRequest(parsed.error.issues.map(fieldError));
   }
 
   const { to, body, from, route, reference, mode } = parsed.data;
+  const callbackUrl = parsed.data.callback_url;
   const errors: FieldError[] = [];
   const expiresAt = parseExpiry(parsed.data.expires_at, now, errors);
-  const recipient = normalizeRecipient(to, numbers);
-  if (!recipient.ok) {
-    errors.push({ path: 'to', code: recipient.code, message: recipient.message });
-  }
-  const sender = from === undefined ? undefined : normalizeSender(from);
-  if (sender && !sender.ok) {
-    errors.push({ path: 'from', code: sender.code, message: sender.message });
-  }
-  const length = [...body].length;
-  if (body.trim() === '') {
-    errors.push({
-      path: 'body',
-      code: 'body_empty',
-      message: 'body must contain text, not only white space',
-    });
-  }
-  if (length > MAX_BODY_LENGTH) {
-    errors.push({
-      path: 'body',
-      code: 'body_too_long',
-      message: `body must be at most ${MAX_BODY_LENGTH} characters, got ${length}`,
-    });
-  }
-  if (!recipient.ok || (sender && !sender.ok) || errors.length > 0) {
-    throw invalid(errors);
+  const message = toOutboundMessage(
+    { to, body, from, route, reference, callbackUrl },
+    jsonFieldNames,
+    numbers,
+    errors,
+  );
+  if (!message || errors.length > 0) {
+    throw invalidRequest(errors);
   }
 
-  const { encoding, segments } = countSegments(body);
   const normalized = {
-    to: recipient.e164,
+    to: message.to,
     body,
-    from: sender?.ok ? sender.sender : undefined,
+    from: message.from,
     route,
     reference,
     mode,
     expires_at: expiresAt,
-    callback_url: parsed.data.callback_url,
+    callback_url: callbackUrl,
   };
   return {
-    segments,
+    segments: message.segments,
     mode,
     expiresAt,
     fingerprint: requestFingerprint(normalized),
-    message: {
-      to: recipient.e164,
-      callingCode: recipient.countryCallingCode,
-      body,
-      encoding,
-      segments,
-      ...(sender?.ok ? { from: sender.sender } : {}),
-      ...(route === undefined ? {} : { route }),
-      ...(reference === undefined ? {} : { reference }),
-      ...(parsed.data.callback_url === undefined ? {} : { callbackUrl: parsed.data.callback_url }),
-    },
+    message,
+  };
+}
+
+/** The fields of one message as the client sent them, before normalization. */
+export interface MessageFields {
+  readonly to: string;
+  readonly body: string;
+  readonly from?: string | undefined;
+  readonly route?: string | undefined;
+  readonly reference?: string | undefined;
+  readonly callbackUrl?: string | undefined;
+}
+
+/** The request's names of the fields that `toOutboundMessage` reports problems on. */
+export interface FieldNames {
+  readonly to: string;
+  readonly from: string;
+  readonly body: string;
+}
+
+const jsonFieldNames: FieldNames = { to: 'to', from: 'from', body: 'body' };
+
+/**
+ * Normalizes the recipient and sender of a message and checks its body. Appends one `FieldError`
+ * per problem to `errors`, on the field names in `names`, and returns undefined when it found any.
+ */
+export function toOutboundMessage(
+  fields: MessageFields,
+  names: FieldNames,
+  numbers: NormalizeRecipientOptions,
+  errors: FieldError[],
+): OutboundMessage | undefined {
+  const { body } = fields;
+  const found = errors.length;
+  const recipient = normalizeRecipient(fields.to, numbers);
+  if (!recipient.ok) {
+    errors.push({ path: names.to, code: recipient.code, message: recipient.message });
+  }
+  const sender = fields.from === undefined ? undefined : normalizeSender(fields.from);
+  if (sender && !sender.ok) {
+    errors.push({ path: names.from, code: sender.code, message: sender.message });
+  }
+  const length = [...body].length;
+  if (body.trim() === '') {
+    errors.push({
+      path: names.body,
+      code: 'body_empty',
+      message: `${names.body} must contain text, not only white space`,
+    });
+  }
+  if (length > MAX_BODY_LENGTH) {
+    errors.push({
+      path: names.body,
+      code: 'body_too_long',
+      message: `${names.body} must be at most ${MAX_BODY_LENGTH} characters, got ${length}`,
+    });
+  }
+  if (!recipient.ok || errors.length > found) {
+    return undefined;
+  }
+
+  const { encoding, segments } = countSegments(body);
+  return {
+    to: recipient.e164,
+    callingCode: recipient.countryCallingCode,
+    body,
+    encoding,
+    segments,
+    ...(sender?.ok ? { from: sender.sender } : {}),
+    ...(fields.route === undefined ? {} : { route: fields.route }),
+    ...(fields.reference === undefined ? {} : { reference: fields.reference }),
+    ...(fields.callbackUrl === undefined ? {} : { callbackUrl: fields.callbackUrl }),
   };
 }
 
@@ -184,7 +233,7 @@ function isCalendarDate(text: string): boolean {
 
 /** Returns the error for an `expires_at` on a message that is sent synchronously. */
 export function expiryNeedsAsync(): GatewayError {
-  return invalid([
+  return invalidRequest([
     {
       path: 'expires_at',
       code: 'async_only',
@@ -196,12 +245,16 @@ export function expiryNeedsAsync(): GatewayError {
 
 /** Returns the `invalid_request` error for a body that is not valid JSON. */
 export function malformedJson(): GatewayError {
-  return invalid([
+  return invalidRequest([
     { path: '', code: 'malformed_json', message: 'the request body is not valid JSON' },
   ]);
 }
 
-function invalid(errors: readonly FieldError[]): GatewayError {
+/**
+ * Returns the `invalid_request` error for `errors`; its detail names the field when there is one
+ * problem.
+ */
+export function invalidRequest(errors: readonly FieldError[]): GatewayError {
   const first = errors[0];
   if (errors.length !== 1 || !first) {
     const detail = `The request has ${errors.length} invalid fields; see "errors".`;
