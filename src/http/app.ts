@@ -15,6 +15,8 @@ import { messageRoutes } from './messages.js';
 import { problem, problemResponse } from './problem.js';
 import { requestId } from './request-id.js';
 import { statusRoutes } from './status-routes.js';
+import { twilioErrorResponse } from './twilio/errors.js';
+import { isTwilioApiPath, TWILIO_API_PREFIX, twilioRoutes } from './twilio/routes.js';
 
 /** Largest request body the API reads. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -33,6 +35,8 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/admin/providers/:id/simulate': 'POST',
   '/admin/opt-outs': 'GET, HEAD',
   '/admin/opt-outs/:sender/:recipient': 'DELETE',
+  [`${TWILIO_API_PREFIX}/Accounts/:accountSid/Messages.json`]: 'GET, HEAD, POST',
+  [`${TWILIO_API_PREFIX}/Accounts/:accountSid/Messages/:file`]: 'GET, HEAD',
   ...Object.fromEntries(
     providerActions.map((action) => [`/admin/providers/:id/${action}`, 'POST']),
   ),
@@ -80,6 +84,7 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
   app.route('/admin', adminRoutes(gateway, options.logger));
   app.route('/admin', optOutRoutes(gateway, options.logger));
+  app.route(TWILIO_API_PREFIX, twilioRoutes(gateway, options.logger));
   for (const [path, allowed] of Object.entries(allowedMethods)) {
     app.all(path, () => {
       throw new GatewayError('method_not_allowed', {
@@ -89,14 +94,19 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
     });
   }
 
-  app.notFound(() => {
-    throw problem('not_found', 'No endpoint at this path; see the API reference in the README.');
+  app.notFound((c) => {
+    throw problem(
+      'not_found',
+      isTwilioApiPath(c.req.path)
+        ? `No resource at this path; the Twilio-compatible API serves Messages.json and Messages/{Sid}.json under ${TWILIO_API_PREFIX}/Accounts/{AccountSid}/.`
+        : 'No endpoint at this path; see the API reference in the README.',
+    );
   });
   app.onError((error, c) => {
     if (!(error instanceof GatewayError)) {
       options.logger.error({ err: error, request_id: c.get('requestId') }, 'request failed');
     }
-    return problemResponse(c, error);
+    return isTwilioApiPath(c.req.path) ? twilioErrorResponse(c, error) : problemResponse(c, error);
   });
   return app;
 }

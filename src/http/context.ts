@@ -3,6 +3,8 @@ export interface RequestVariables {
   requestId: string;
   /** Name of the API key or admin token that authenticated the request. */
   principal: string;
+  /** The Account SID of that API key, on requests to the Twilio-compatible API. */
+  accountSid: string;
   /** What the request log line reports about the outcome, beyond the status. */
   outcome: string;
   providersTried: readonly string[];

@@ -79,7 +79,8 @@ export function encodeCursor(cursor: ListCursor): string {
   return Buffer.from(`${cursor.createdAt}.${cursor.id}`, 'utf8').toString('base64url');
 }
 
-function decodeCursor(text: string): ListCursor | undefined {
+/** Decodes a token from `encodeCursor`; undefined when `text` is not one. */
+export function decodeCursor(text: string): ListCursor | undefined {
   const match = /^(\d{1,15})\.([\w-]{1,64})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
   if (!match?.[1] || !match[2]) {
     return undefined;

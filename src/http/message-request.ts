@@ -11,7 +11,7 @@ import {
   type NormalizeRecipientOptions,
 } from '../sms/index.js';
 
-/** Longest callback URL, in characters, that a message may carry. */
+/** Maximum length of a callback URL, in characters. */
 export const MAX_CALLBACK_URL_LENGTH = 2048;
 
 const fields = [

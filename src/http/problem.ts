@@ -3,19 +3,16 @@ import type { Context } from 'hono';
 import { GatewayError, problemCodes, type ProblemCode } from '../errors.js';
 import type { AppEnv } from './context.js';
 
-const PROBLEM_TYPE_BASE = 'https://sms-relay.dev/problems/';
+/** Prefix of every problem `type` URI; the problem code follows it. */
+export const PROBLEM_TYPE_BASE = 'https://sms-relay.dev/problems/';
 
 /**
- * Builds the RFC 9457 problem response for `error`. This is the one place where errors become
- * HTTP responses; anything that is not a `GatewayError` becomes a 500 with a generic detail.
+ * Builds the RFC 9457 problem response for `error`. Errors become HTTP responses here, or in
+ * `twilioErrorResponse` for the Twilio-compatible API. Anything that is not a `GatewayError`
+ * becomes a 500 with a generic detail.
  */
 export function problemResponse(c: Context<AppEnv>, error: unknown): Response {
-  const problem =
-    error instanceof GatewayError
-      ? error
-      : new GatewayError('internal_error', {
-          detail: 'The gateway failed to handle the request; the error is in its log.',
-        });
+  const problem = asGatewayError(error);
   const { status, title } = problemCodes[problem.code];
   const body = {
     type: `${PROBLEM_TYPE_BASE}${problem.code}`,
@@ -36,6 +33,18 @@ export function problemResponse(c: Context<AppEnv>, error: unknown): Response {
   }
   c.header('Content-Type', 'application/problem+json');
   return c.body(JSON.stringify(body), status as 400);
+}
+
+/**
+ * Returns `error` when it is a `GatewayError`, else an `internal_error` whose detail reveals
+ * nothing of the original error.
+ */
+export function asGatewayError(error: unknown): GatewayError {
+  return error instanceof GatewayError
+    ? error
+    : new GatewayError('internal_error', {
+        detail: 'The gateway failed to handle the request; the error is in its log.',
+      });
 }
 
 /** Shorthand for a problem with only a code and a detail. */

@@ -14,8 +14,8 @@ import { claimIdempotencyKey, releaseUnwritten } from './idempotency.js';
 import { expiryNeedsAsync, type MessageRequest } from './message-request.js';
 
 /**
- * How one API writes its responses to a message. The responses are stored for idempotent
- * replays, so a failed message gets its error response from here too, not as a thrown error.
+ * The response writer of one API. Its responses are stored for idempotent replays, so a failed
+ * message gets its error response from here too, not as a thrown error.
  */
 export interface MessageResponder {
   /** Returns the response to a message that a provider sent, or the error it ended with. */

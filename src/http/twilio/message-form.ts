@@ -1,0 +1,264 @@
+import type { Context } from 'hono';
+
+import type { FieldError } from '../../errors.js';
+import type { NormalizeRecipientOptions } from '../../sms/index.js';
+import type { AppEnv } from '../context.js';
+import { requestFingerprint } from '../idempotency.js';
+import {
+  invalidRequest,
+  isHttpUrl,
+  MAX_CALLBACK_URL_LENGTH,
+  toOutboundMessage,
+  type MessageRequest,
+} from '../message-request.js';
+import { problem } from '../problem.js';
+
+/** Parameters of Twilio's create-message call that the gateway acts on. */
+const usedParameters = [
+  'To',
+  'From',
+  'MessagingServiceSid',
+  'Body',
+  'StatusCallback',
+  'ValidityPeriod',
+] as const;
+
+/**
+ * Parameters of Twilio's create-message call (twilio-node 6.3.1) that the gateway accepts and
+ * ignores, because they change neither what the recipient gets nor when.
+ */
+export const ignoredParameters = [
+  'Attempt',
+  'FallbackFrom',
+  'ForceDelivery',
+  'MaxPrice',
+  'MessageIntent',
+  'PersistentAction',
+  'ProvideFeedback',
+  'RiskCheck',
+  'ShortenUrls',
+  'SmartEncoded',
+  'TrafficType',
+] as const;
+
+/** Parameters that the gateway accepts only with the value `retain`, because it stores both. */
+const retentionParameters = ['ContentRetention', 'AddressRetention'] as const;
+
+/** Parameters of Twilio's create-message call that the gateway rejects, with the reason. */
+export const unsupportedParameters: Readonly<Record<string, string>> = {
+  MediaUrl: 'MMS is not supported; the gateway sends SMS only',
+  SendAsMms: 'MMS is not supported; the gateway sends SMS only',
+  ContentSid: 'content templates are not supported; send the text in Body',
+  ContentVariables: 'content templates are not supported; send the text in Body',
+  ScheduleType: 'scheduled sending is not supported; send the message when it is due',
+  SendAt: 'scheduled sending is not supported; send the message when it is due',
+  ApplicationSid: 'status callbacks of a TwiML application are not supported; set StatusCallback',
+};
+
+const knownParameters = new Set<string>([
+  ...usedParameters,
+  ...ignoredParameters,
+  ...retentionParameters,
+  ...Object.keys(unsupportedParameters),
+]);
+
+/** Maximum `ValidityPeriod` that Twilio accepts, in seconds (10 hours). */
+const MAX_VALIDITY_PERIOD_S = 36_000;
+
+const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+
+/** Order in which field errors are listed, so that the first one decides the Twilio code. */
+const fieldOrder = [
+  'To',
+  'From',
+  'MessagingServiceSid',
+  'Body',
+  'StatusCallback',
+  'ValidityPeriod',
+];
+
+/** Reads a form-encoded request body, as Twilio's API takes it. */
+export async function readForm(c: Context<AppEnv>): Promise<URLSearchParams> {
+  const type = c.req.header('Content-Type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw problem(
+      'unsupported_media_type',
+      'Send the parameters form-encoded with "Content-Type: application/x-www-form-urlencoded", as Twilio\'s API takes them.',
+    );
+  }
+  return new URLSearchParams(await c.req.text());
+}
+
+/** Settings of `parseMessageForm`. */
+export interface MessageFormOptions {
+  readonly numbers: NormalizeRecipientOptions;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  /** True when the message goes to the async queue; only then does `ValidityPeriod` apply. */
+  readonly asyncMode: boolean;
+}
+
+/**
+ * Validates the parameters of a create-message call and normalizes the message as
+ * `POST /v1/messages` does. An empty parameter counts as absent. Throws `GatewayError`
+ * `invalid_request` listing every problem, parameter problems first and then by field.
+ */
+export function parseMessageForm(
+  form: URLSearchParams,
+  options: MessageFormOptions,
+): MessageRequest {
+  const errors = parameterErrors(form);
+  const value = (name: string): string | undefined => form.get(name) || undefined;
+  const to = value('To');
+  const body = value('Body');
+  const from = value('From');
+  const messagingServiceSid = value('MessagingServiceSid');
+  const callbackUrl = value('StatusCallback');
+
+  if (to === undefined) {
+    errors.push(missing('To', 'send the recipient in E.164 format, such as +14155550100'));
+  }
+  if (body === undefined) {
+    errors.push(missing('Body', 'send the text of the message'));
+  }
+  checkSender(from, messagingServiceSid, errors);
+  checkCallbackUrl(callbackUrl, errors);
+  const validitySeconds = parseValidityPeriod(value('ValidityPeriod'), errors);
+  const message =
+    to === undefined || body === undefined
+      ? undefined
+      : toOutboundMessage(
+          { to, body, from, callbackUrl },
+          { to: 'To', from: 'From', body: 'Body' },
+          options.numbers,
+          errors,
+        );
+  if (!message || errors.length > 0) {
+    throw invalidRequest(errors.sort((a, b) => errorRank(a) - errorRank(b)));
+  }
+
+  const expiresAt =
+    options.asyncMode && validitySeconds !== undefined
+      ? options.now + validitySeconds * 1000
+      : undefined;
+  // ValidityPeriod goes into the fingerprint as written, so a retry with the same parameters
+  // matches although it computes a later expiry.
+  const fingerprint = requestFingerprint({
+    api: 'twilio-2010-04-01',
+    to: message.to,
+    body: message.body,
+    from: message.from,
+    messaging_service_sid: messagingServiceSid,
+    status_callback: callbackUrl,
+    validity_period: validitySeconds,
+  });
+  return { message, segments: message.segments, mode: undefined, expiresAt, fingerprint };
+}
+
+/** Returns the problems of the parameter names: repeated, unknown or unsupported ones. */
+function parameterErrors(form: URLSearchParams): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const name of new Set(form.keys())) {
+    if (form.getAll(name).length > 1) {
+      errors.push({ path: name, code: 'repeated_parameter', message: `${name} may appear once` });
+    }
+    const unsupported = unsupportedParameters[name];
+    if (unsupported !== undefined) {
+      errors.push({
+        path: name,
+        code: 'unsupported_parameter',
+        message: `${name}: ${unsupported}`,
+      });
+    } else if ((retentionParameters as readonly string[]).includes(name)) {
+      checkRetention(name, form.get(name) ?? '', errors);
+    } else if (!knownParameters.has(name)) {
+      errors.push({
+        path: name,
+        code: 'unknown_parameter',
+        message: `unknown parameter "${name}"; parameters are case-sensitive, and the gateway takes ${usedParameters.join(', ')} and ignores ${ignoredParameters.join(', ')}`,
+      });
+    }
+  }
+  return errors;
+}
+
+function checkRetention(name: string, value: string, errors: FieldError[]): void {
+  if (value === '' || value === 'retain') {
+    return;
+  }
+  errors.push({
+    path: name,
+    code: 'unsupported_parameter',
+    message: `${name} may only be "retain": the gateway stores every message's body and addresses until store.retention_days has passed`,
+  });
+}
+
+function checkSender(
+  from: string | undefined,
+  messagingServiceSid: string | undefined,
+  errors: FieldError[],
+): void {
+  if (messagingServiceSid !== undefined && !MESSAGING_SERVICE_SID.test(messagingServiceSid)) {
+    errors.push({
+      path: 'MessagingServiceSid',
+      code: 'invalid_value',
+      message: 'MessagingServiceSid must be "MG" followed by 32 hex digits',
+    });
+  }
+  if (from === undefined && messagingServiceSid === undefined) {
+    errors.push({
+      path: 'From',
+      code: 'missing_sender',
+      message:
+        "From or MessagingServiceSid is required; with MessagingServiceSid alone the route's default sender sends the message",
+    });
+  }
+}
+
+function checkCallbackUrl(url: string | undefined, errors: FieldError[]): void {
+  if (url === undefined) {
+    return;
+  }
+  if (url.length > MAX_CALLBACK_URL_LENGTH) {
+    errors.push({
+      path: 'StatusCallback',
+      code: 'too_long',
+      message: `StatusCallback must be at most ${MAX_CALLBACK_URL_LENGTH} characters`,
+    });
+  } else if (!isHttpUrl(url)) {
+    errors.push({
+      path: 'StatusCallback',
+      code: 'invalid_value',
+      message: 'StatusCallback must be an absolute http or https URL',
+    });
+  }
+}
+
+/** Parses `ValidityPeriod`: whole seconds from 1 to 36,000, as Twilio accepts. */
+function parseValidityPeriod(text: string | undefined, errors: FieldError[]): number | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+  const seconds = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds >= 1 && seconds <= MAX_VALIDITY_PERIOD_S)) {
+    errors.push({
+      path: 'ValidityPeriod',
+      code: 'invalid_value',
+      message: `ValidityPeriod must be whole seconds from 1 to ${MAX_VALIDITY_PERIOD_S}`,
+    });
+    return undefined;
+  }
+  return seconds;
+}
+
+function missing(name: string, hint: string): FieldError {
+  return { path: name, code: 'missing_field', message: `${name} is required; ${hint}` };
+}
+
+function errorRank(error: FieldError): number {
+  const index = fieldOrder.indexOf(error.path);
+  if (error.code.endsWith('_parameter') || index === -1) {
+    return 0;
+  }
+  return 1 + index;
+}
