@@ -23,5 +23,10 @@ export const queueSchema = z
     concurrency: z.int().min(1).max(1000).default(8),
     /** Time between two looks at the queue when nothing woke the sender. */
     poll_interval_ms: durationMs().default(500),
+    /**
+     * Latest `expires_at` that a request may set, as time from acceptance. A route may set its
+     * own with `async_max_validity_ms`.
+     */
+    max_validity_ms: durationMs().default(259_200_000),
   })
   .prefault({});

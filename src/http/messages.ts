@@ -12,6 +12,7 @@ import type { AppEnv } from './context.js';
 import { acceptAsync, wantsAsync } from './async-messages.js';
 import { claimIdempotencyKey, releaseUnwritten } from './idempotency.js';
 import {
+  expiryBeyondLimit,
   expiryNeedsAsync,
   malformedJson,
   parseMessageRequest,
@@ -33,6 +34,7 @@ export function messageRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
     }
     // An unknown route is a 400 that must not bind the idempotency key.
     const route = gateway.dispatcher.selectRoute(request.message);
+    rejectDistantExpiry(gateway, request, route);
     await rejectOptedOut(gateway, request, route);
     const messageId = randomUUID();
     const decision = await claimIdempotencyKey(c, gateway, {
@@ -119,6 +121,18 @@ function respond(
     return c.json(sentBody(c, request, dispatch, now), 200);
   } catch (error) {
     return problemResponse(c, error);
+  }
+}
+
+/** Throws 400 `invalid_request` when `expires_at` is later than the route's maximum validity. */
+function rejectDistantExpiry(gateway: Gateway, request: MessageRequest, route: Route): void {
+  const maxValidityMs = gateway.config.routes[route.name]?.async_max_validity_ms;
+  if (request.expiresAt === undefined || maxValidityMs === undefined) {
+    return;
+  }
+  const error = expiryBeyondLimit(request.expiresAt, gateway.now(), route.name, maxValidityMs);
+  if (error) {
+    throw error;
   }
 }
 
