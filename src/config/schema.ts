@@ -13,7 +13,7 @@ import { buildProvider, providersSchema } from './provider-schema.js';
 import { checkBackoffOrder, defaultsSchema, durationMs } from './resilience-schema.js';
 import { checkRouteProviders, checkRouteValidity, routesSchema } from './route-schema.js';
 import { statusPageSchema } from './status-page-schema.js';
-import { queueSchema, storeSchema } from './store-schema.js';
+import { callbacksSchema, queueSchema, storeSchema } from './store-schema.js';
 
 /** The levels `[logging] level` accepts, as pino names them. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,6 +53,7 @@ const documentSchema = z.strictObject({
   status_page: statusPageSchema,
   store: storeSchema,
   queue: queueSchema,
+  callbacks: callbacksSchema,
 });
 
 type ConfigDocument = z.output<typeof documentSchema>;
