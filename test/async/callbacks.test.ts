@@ -84,7 +84,7 @@ async_retry_max_backoff_ms = 40`;
 
 /**
  * Creates a gateway and starts its queue sender and callback sender, as `startServer` does.
- * Closes it after the test; a gateway opened on an existing `dataDir` leaves the directory.
+ * Closes it after the test. A gateway opened on an existing `dataDir` leaves the directory.
  */
 async function start(toml: string, dataDir?: string): Promise<TestGateway> {
   const relay = createTestGateway(toml, dataDir === undefined ? {} : { dataDir });
@@ -158,7 +158,7 @@ describe('status callbacks', () => {
     relay.gateway.slots.get('sim-a')?.restore();
     await vi.waitFor(() => expect(postedStatuses().at(-1)).toBe('sent'));
     const statuses = postedStatuses();
-    // Each pass that found no provider posts `sending` and then `queued`; the last one `sent`.
+    // Each pass that found no provider posts `sending` and then `queued`, and the last pass `sent`.
     const passes = (statuses.length - 2) / 2;
     const expected = Array.from({ length: passes }, () => ['sending', 'queued']).flat();
 
