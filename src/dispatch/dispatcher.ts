@@ -127,6 +127,9 @@ export class Dispatcher {
       callbackUrl: message.callbackUrl,
     });
 
+    // NOTE: when a later write fails, the message stays in `sending` until the next start, whose
+    // recovery fails it with code `interrupted`. The client gets a 500, and unlike an async
+    // message, the gateway does not requeue it.
     const attempts: AttemptRecord[] = [];
     const result = await this.router.route(route, sendRequest(message), {
       messageId: id,

@@ -186,10 +186,18 @@ export class QueueSender {
     }
   }
 
+  /**
+   * Tries the requeue of each stranded message again. The failure was logged when the message was
+   * stranded, so a repeat is not logged, and it stops neither the other requeues nor the claim.
+   */
   async #requeueStranded(): Promise<void> {
-    for (const message of this.#stranded.values()) {
-      await this.#requeue(message);
-      this.#stranded.delete(message.id);
+    for (const message of [...this.#stranded.values()]) {
+      try {
+        await this.#requeue(message);
+        this.#stranded.delete(message.id);
+      } catch {
+        // Still failing; the next poll tries again.
+      }
     }
   }
 
