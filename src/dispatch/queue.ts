@@ -201,7 +201,7 @@ export class QueueSender {
     }
   }
 
-  /** Requeues a message that is still in `sending`; resolves false when it is not. */
+  /** Requeues a message that is still in `sending`, and resolves false when it is not. */
   #requeue(message: ClaimedMessage): Promise<boolean> {
     const settings = this.deps.routes[message.route];
     const at = this.deps.now();
