@@ -82,6 +82,32 @@ export interface EscalationVerifyEvent {
   readonly error?: string;
 }
 
+/**
+ * Why a status callback delivery gave up: the receiver's status is not one that is retried, the
+ * delivery used `max_attempts`, or its next attempt would come after `max_age_ms`.
+ */
+export type CallbackGiveUpReason = 'not_retryable' | 'max_attempts' | 'max_age';
+
+/** One attempt to post a status change to a message's `callback_url`. */
+export type CallbackDeliveryEvent = {
+  readonly event_id: string;
+  readonly message_id: string;
+  /** The status change that was posted. */
+  readonly status: string;
+  readonly attempt: number;
+  /** The receiver's status; null after a timeout or network error. */
+  readonly http_status: number | null;
+} & CallbackDeliveryOutcome;
+
+/**
+ * The outcome of a callback attempt: `delivered`, `failed_retryable` when a retry is stored, or
+ * `gave_up` when no further attempt follows.
+ */
+export type CallbackDeliveryOutcome =
+  | { readonly outcome: 'delivered' }
+  | { readonly outcome: 'failed_retryable'; readonly retry_in_ms: number; readonly error: string }
+  | { readonly outcome: 'gave_up'; readonly reason: CallbackGiveUpReason; readonly error: string };
+
 /** Events that the resilience parts emit and the composition root logs and counts. */
 export interface GatewayEventMap {
   attempt: [AttemptEvent];
@@ -92,6 +118,7 @@ export interface GatewayEventMap {
   escalation: [EscalationDeliveryEvent];
   escalation_verify: [EscalationVerifyEvent];
   message: [MessageOutcomeEvent];
+  callback: [CallbackDeliveryEvent];
 }
 
 /** The one event bus of a gateway instance. */

@@ -2,7 +2,7 @@ import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
-import { CallbackNotifier } from './dispatch/callbacks.js';
+import { CallbackSender } from './dispatch/callbacks.js';
 import { OptOutPolicy } from './dispatch/opt-outs.js';
 import { QueueSender } from './dispatch/queue.js';
 import { createEscalation, type ErrorLog, type Escalator } from './escalation/index.js';
@@ -35,8 +35,8 @@ export interface Gateway {
   /** Pruning of old messages; `startServer` starts it. */
   readonly retention: Retention;
   readonly optOuts: OptOutPolicy;
-  /** Status callbacks to clients' `callback_url`. */
-  readonly callbacks: CallbackNotifier;
+  /** The sender of status callbacks from the store's outbox; `startServer` starts it. */
+  readonly callbacks: CallbackSender;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -45,9 +45,10 @@ export interface Gateway {
   readonly now: () => number;
   /**
    * Stops the queue sender, waits for messages in flight (sync, and async passes already
-   * started; queued ones stay queued), then for pending escalations until `timeoutMs` (from the call)
-   * has passed, and writes those still pending to the error log. Then it releases timers and
-   * files and closes the store.
+   * started; queued ones stay queued), then for pending escalations and callback requests in
+   * flight until `timeoutMs` (from the call) has passed. It writes escalations still pending to
+   * the error log, and aborts callback requests still in flight, which are posted again after the
+   * next start. Then it releases timers and files and closes the store.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
@@ -91,14 +92,22 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const { errorLog, escalator } = escalation;
   const store = options.store ?? openStore(config);
   const optOuts = new OptOutPolicy(store, config.providers);
-  const callbacks = new CallbackNotifier(config.escalation.webhook?.secret, now);
-  const dispatcher = new Dispatcher(router, escalator, store, optOuts, callbacks, now, events);
+  const callbacks = new CallbackSender({
+    store,
+    events,
+    now,
+    random,
+    secret: config.escalation.webhook?.secret,
+    settings: config.callbacks,
+  });
+  // An end state is the change a client waits for most, so it goes out without waiting for a poll.
+  events.on('message', () => callbacks.wake());
+  const dispatcher = new Dispatcher(router, escalator, store, optOuts, now, events);
   const queue = new QueueSender({
     router,
     escalator,
     store,
     optOuts,
-    callbacks,
     events,
     now,
     routes: config.routes,
@@ -131,7 +140,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       const deadline = now() + (closeOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
       retention.stop();
       await Promise.all([dispatcher.drain(), queue.stop()]);
-      await Promise.all([escalation.close(deadline - now()), callbacks.flush(deadline - now())]);
+      await Promise.all([escalation.close(deadline - now()), callbacks.stop(deadline - now())]);
       for (const slot of slots.values()) {
         slot.breaker.shutdown();
       }

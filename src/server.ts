@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Gateway } from './gateway.js';
 import { createApp } from './http/app.js';
 import { logGatewayEvents } from './observability/log-events.js';
+import { startBackgroundWork } from './background.js';
 
 /** Time after the last message finished for its response to be written before sockets close. */
 const RESPONSE_GRACE_MS = 1000;
@@ -83,51 +84,6 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
   };
 
   return { server, url, port: address.port, shutdown };
-}
-
-/**
- * Recovers what a crash left in the store, then starts the async queue sender and the retention
- * runs, before the server accepts requests.
- */
-async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<void> {
-  const report = await gateway.queue.start((error, messageId) =>
-    logger.error({ err: error, message_id: messageId }, 'queue sender failed'),
-  );
-  logger.info(
-    {
-      ambiguous_attempts: report.ambiguousAttempts,
-      finished: report.finished,
-      requeued: report.requeued.length,
-      interrupted: report.interrupted.length,
-      queued: report.queued,
-    },
-    'store recovered',
-  );
-  if (report.ambiguousAttempts > 0) {
-    logger.warn(
-      { ambiguous_attempts: report.ambiguousAttempts, message_ids: report.requeued },
-      'attempts were cut short by a restart and may have reached a provider',
-    );
-  }
-  if (report.interrupted.length > 0) {
-    logger.warn(
-      { message_ids: report.interrupted },
-      'sync messages were cut short by a restart; their clients got no answer',
-    );
-  }
-
-  gateway.callbacks.onFailure = (messageId, error) =>
-    logger.warn({ message_id: messageId, error }, 'status callback not delivered');
-  gateway.retention.start((pruned, error) => {
-    if (error !== undefined) {
-      logger.error({ err: error }, 'pruning old messages failed');
-    } else if (pruned && pruned.messages + pruned.idempotencyKeys > 0) {
-      logger.info(
-        { messages: pruned.messages, idempotency_keys: pruned.idempotencyKeys },
-        'pruned old messages',
-      );
-    }
-  });
 }
 
 /** Resolves true when `work` settles within `ms`, false otherwise. */

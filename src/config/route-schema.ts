@@ -29,6 +29,8 @@ const routeSchema = z.strictObject({
   escalate: channelListSchema.default(['error_log']),
   /** Validity of an async message without `expires_at`: it is not sent after this time. */
   async_validity_ms: durationMs().default(3_600_000),
+  /** Latest `expires_at` a request may set on this route; `[queue] max_validity_ms` when absent. */
+  async_max_validity_ms: durationMs().optional(),
   /** First wait before an async message that found no provider is tried again. */
   async_retry_initial_backoff_ms: durationMs().default(1000),
   /** Longest wait between two sending passes of an async message. */
@@ -112,4 +114,29 @@ export function checkRouteProviders(
       message: `must include an enabled provider, but ${known.join(', ')} ${verb} disabled`,
     });
   }
+}
+
+/**
+ * Checks that a route's default validity fits under its maximum validity (the route's
+ * `async_max_validity_ms`, else `[queue] max_validity_ms`), because a message without
+ * `expires_at` would otherwise stay queued longer than any client may ask for.
+ */
+export function checkRouteValidity(
+  name: string,
+  route: RouteEntry,
+  queueMaxValidityMs: number,
+  context: z.core.$RefinementCtx<unknown>,
+): void {
+  const maxValidityMs = route.async_max_validity_ms ?? queueMaxValidityMs;
+  if (route.async_validity_ms <= maxValidityMs) {
+    return;
+  }
+
+  const source =
+    route.async_max_validity_ms === undefined ? '[queue] max_validity_ms' : 'async_max_validity_ms';
+  context.addIssue({
+    code: 'custom',
+    path: ['routes', name, 'async_validity_ms'],
+    message: `must be at most ${source} (${maxValidityMs})`,
+  });
 }

@@ -11,9 +11,9 @@ import { deepFreeze } from './freeze.js';
 import { hostSchema } from './host.js';
 import { buildProvider, providersSchema } from './provider-schema.js';
 import { checkBackoffOrder, defaultsSchema, durationMs } from './resilience-schema.js';
-import { checkRouteProviders, routesSchema } from './route-schema.js';
+import { checkRouteProviders, checkRouteValidity, routesSchema } from './route-schema.js';
 import { statusPageSchema } from './status-page-schema.js';
-import { queueSchema, storeSchema } from './store-schema.js';
+import { callbacksSchema, queueSchema, storeSchema } from './store-schema.js';
 
 /** The levels `[logging] level` accepts, as pino names them. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,6 +53,7 @@ const documentSchema = z.strictObject({
   status_page: statusPageSchema,
   store: storeSchema,
   queue: queueSchema,
+  callbacks: callbacksSchema,
 });
 
 type ConfigDocument = z.output<typeof documentSchema>;
@@ -65,6 +66,7 @@ const crossCheckedKeys = new Set([
   'api_keys',
   'admin_tokens',
   'escalation',
+  'queue',
 ]);
 
 /**
@@ -89,6 +91,7 @@ function checkCrossReferences(
   };
   for (const [name, route] of Object.entries(document.routes)) {
     checkRouteProviders(name, route, providers, context);
+    checkRouteValidity(name, route, document.queue.max_validity_ms, context);
   }
 
   const channels = configuredChannels(document.escalation);
@@ -120,7 +123,12 @@ function buildConfig(document: ConfigDocument) {
   const routes = Object.fromEntries(
     Object.entries(document.routes).map(([name, route]) => [
       name,
-      { name, ...route, providers: route.providers.filter((id) => enabled.has(id)) },
+      {
+        name,
+        ...route,
+        providers: route.providers.filter((id) => enabled.has(id)),
+        async_max_validity_ms: route.async_max_validity_ms ?? document.queue.max_validity_ms,
+      },
     ]),
   );
 

@@ -1,122 +1,241 @@
-import { signWebhook, webhookHeaders } from '../escalation/index.js';
-import type { MessageResult } from '../store/index.js';
-
-/** Waits before the second, third and fourth delivery of a status callback. */
-const RETRY_DELAYS_MS = [1000, 5000, 30_000];
-const REQUEST_TIMEOUT_MS = 5000;
-
-/** A message whose end state a client asked to hear about at `callbackUrl`. */
-export interface CallbackMessage {
-  readonly id: string;
-  readonly callbackUrl: string;
-  readonly reference?: string | undefined;
-}
+import type { Config } from '../config/index.js';
+import type { CallbackDeliveryOutcome, CallbackGiveUpReason, GatewayEvents } from '../events.js';
+import { fullJitterBackoff } from '../resilience/backoff.js';
+import type { CallbackAttemptResult, CallbackDelivery, MessageStore } from '../store/index.js';
+import { callbackBody, postCallback, type CallbackPostResult } from './callback-request.js';
 
 /**
- * Posts a message's end state to its `callback_url` as JSON, signed as the escalation webhook is
- * (`X-SMS-Relay-Timestamp` and `X-SMS-Relay-Signature`) when a webhook secret is configured. A
- * 2xx response ends the delivery; 408, 429, 5xx and network errors are retried after 1, 5 and
- * 30 s; any other status gives up.
- *
- * NOTE: retries live in memory, so a restart drops the callbacks still pending.
+ * Time that a claim outlives the request timeout. A delivery whose result could not be written
+ * stays claimed until then, and is then claimed and posted again.
  */
-export class CallbackNotifier {
-  readonly #pending = new Set<Promise<void>>();
-  /** Receives each callback that could not be delivered; `startServer` logs them. */
-  onFailure: (messageId: string, error: string) => void = () => undefined;
+const LEASE_MARGIN_MS = 60_000;
 
-  constructor(
-    private readonly secret: string | undefined,
-    private readonly now: () => number,
-  ) {}
+/** Services the callback sender uses. */
+export interface CallbackSenderDependencies {
+  readonly store: MessageStore;
+  readonly events: GatewayEvents;
+  readonly now: () => number;
+  readonly random: () => number;
+  /** The escalation webhook's secret, which signs callbacks too; unsigned when undefined. */
+  readonly secret: string | undefined;
+  readonly settings: Config['callbacks'];
+}
 
-  /** Starts delivering the end state of `message` and returns at once. */
-  notify(message: CallbackMessage, result: MessageResult): void {
-    const body = Buffer.from(
-      JSON.stringify({
-        event: 'message.status',
-        message_id: message.id,
-        status: result.status,
-        code: result.code,
-        provider: result.provider,
-        provider_message_id: result.providerMessageId,
-        possible_duplicate: result.possibleDuplicate,
-        reference: message.reference ?? null,
-        at: new Date(result.at).toISOString(),
-      }),
-    );
-    const work = this.#deliver(message, body).catch((error: unknown) =>
-      this.onFailure(message.id, String(error)),
-    );
-    this.#pending.add(work);
-    void work.finally(() => this.#pending.delete(work));
+/** Receives errors that the sender catches, with the event id when one delivery failed. */
+export type CallbackErrorHandler = (error: unknown, eventId: string | undefined) => void;
+
+/**
+ * Posts status callbacks from the store's outbox in the background, at most
+ * `callbacks.concurrency` at once. A 2xx response ends a delivery. 408, 429, 5xx and network
+ * errors are retried with full-jitter backoff (or the receiver's `Retry-After`), and the next
+ * attempt time and the attempt count are stored. A delivery gives up on any other status, after
+ * `max_attempts`, or when its next attempt would come more than `max_age_ms` after the status
+ * change. The store hands out one message's deliveries in order, one at a time.
+ *
+ * Delivery is at least once: a request cut short by a crash or a shutdown is posted again.
+ */
+export class CallbackSender {
+  readonly #active = new Set<Promise<void>>();
+  readonly #stopping = new AbortController();
+  #running = false;
+  #polling: Promise<void> | undefined;
+  #wakeRequested = false;
+  #timer: NodeJS.Timeout | undefined;
+  #onError: CallbackErrorHandler = () => undefined;
+
+  constructor(private readonly deps: CallbackSenderDependencies) {}
+
+  /** Number of callback requests in flight now. */
+  get inFlight(): number {
+    return this.#active.size;
   }
 
-  /** Waits for the deliveries in progress, up to `timeoutMs` when it is finite. */
-  async flush(timeoutMs: number): Promise<void> {
-    const settled = Promise.allSettled([...this.#pending]);
-    if (!Number.isFinite(timeoutMs)) {
+  /**
+   * Makes the deliveries that a stopped process had claimed due again, then starts sending.
+   * Resolves with the number of such deliveries. Call once, at start-up.
+   */
+  async start(onError: CallbackErrorHandler): Promise<number> {
+    this.#onError = onError;
+    const released = await this.deps.store.releaseCallbackClaims(this.deps.now());
+    this.#running = true;
+    this.wake();
+    return released;
+  }
+
+  /** Looks at the outbox now instead of at the next poll, as after a message's end state. */
+  wake(): void {
+    if (this.#polling) {
+      this.#wakeRequested = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  /**
+   * Stops claiming deliveries and waits for the requests in flight, up to `timeoutMs`. Then it
+   * aborts the rest, which are stored as due at once and go out again after the next start.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    const settled = this.#settle();
+    if (!(await settlesWithin(settled, timeoutMs))) {
+      this.#stopping.abort();
       await settled;
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#running) {
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#polling ??= this.#poll().finally(() => this.#afterPoll());
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    const { store, now, settings } = this.deps;
+    const free = settings.concurrency - this.#active.size;
+    if (!this.#running || free <= 0) {
       return;
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-    });
-    await Promise.race([settled, timeout]);
-    clearTimeout(timer);
-  }
-
-  async #deliver(message: CallbackMessage, body: Buffer): Promise<void> {
-    let lastError = '';
-    for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt += 1) {
-      if (attempt > 0) {
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt - 1]).unref());
-      }
-
-      const outcome = await this.#post(message.callbackUrl, body);
-      if (outcome === 'delivered') {
-        return;
-      }
-      lastError = outcome.error;
-      if (!outcome.retryable) {
-        break;
-      }
-    }
-    this.onFailure(message.id, lastError);
-  }
-
-  async #post(
-    url: string,
-    body: Buffer,
-  ): Promise<'delivered' | { retryable: boolean; error: string }> {
-    const timestamp = Math.floor(this.now() / 1000);
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (this.secret !== undefined) {
-      headers[webhookHeaders.timestamp] = String(timestamp);
-      headers[webhookHeaders.signature] = signWebhook(this.secret, timestamp, body);
-    }
-
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      await response.body?.cancel().catch(() => undefined);
-      if (response.ok) {
-        return 'delivered';
+      const claimedAt = now();
+      const leaseUntil = claimedAt + settings.timeout_ms + LEASE_MARGIN_MS;
+      const due = await store.claimDueCallbacks(claimedAt, free, leaseUntil);
+      for (const delivery of due) {
+        this.#track(delivery.eventId, this.#deliver(delivery));
       }
-      const retryable =
-        response.status === 408 || response.status === 429 || response.status >= 500;
-      return { retryable, error: `callback returned HTTP ${response.status}` };
     } catch (error) {
-      const name = error instanceof Error ? error.name : typeof error;
-      return { retryable: true, error: `callback request failed with ${name}` };
+      this.#onError(error, undefined);
     }
+  }
+
+  #afterPoll(): void {
+    this.#polling = undefined;
+    const requested = this.#wakeRequested;
+    this.#wakeRequested = false;
+    this.#schedule(requested ? 0 : this.deps.settings.poll_interval_ms);
+  }
+
+  #track(eventId: string, work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => this.#onError(error, eventId))
+      .finally(() => {
+        this.#active.delete(tracked);
+        // The message's next change may be waiting for this one.
+        this.wake();
+      });
+    this.#active.add(tracked);
+  }
+
+  /** Waits until no poll runs and no request is in flight. */
+  async #settle(): Promise<void> {
+    await this.#polling;
+    while (this.#active.size > 0) {
+      await Promise.allSettled([...this.#active]);
+    }
+  }
+
+  async #deliver(delivery: CallbackDelivery): Promise<void> {
+    const { store, now, settings, secret } = this.deps;
+    const result = await postCallback(delivery, callbackBody(delivery), {
+      secret,
+      timeoutMs: settings.timeout_ms,
+      now,
+      signal: this.#stopping.signal,
+    });
+    const at = now();
+
+    if (!result.ok && this.#stopping.signal.aborted) {
+      // The receiver may have the request already, so it goes out again after the next start.
+      const error = 'request aborted by shutdown';
+      await store.finishCallbackAttempt(delivery.eventId, {
+        kind: 'retry',
+        at,
+        nextAttemptAt: at,
+        error,
+      });
+      this.#emit(delivery, result, { outcome: 'failed_retryable', retry_in_ms: 0, error });
+      return;
+    }
+
+    const decision = this.#decide(delivery, result, at);
+    await store.finishCallbackAttempt(delivery.eventId, decision.result);
+    this.#emit(delivery, result, decision.event);
+  }
+
+  /** Returns what follows an attempt: done, a retry at a stored time, or giving up. */
+  #decide(delivery: CallbackDelivery, result: CallbackPostResult, at: number): Decision {
+    if (result.ok) {
+      return { result: { kind: 'delivered', at }, event: { outcome: 'delivered' } };
+    }
+
+    const { settings, random } = this.deps;
+    const { error } = result;
+    const giveUp = (reason: CallbackGiveUpReason): Decision => ({
+      result: { kind: 'gave_up', at, error },
+      event: { outcome: 'gave_up', reason, error },
+    });
+    if (!result.retryable) {
+      return giveUp('not_retryable');
+    }
+    if (delivery.attempts >= settings.max_attempts) {
+      return giveUp('max_attempts');
+    }
+
+    const backoff = fullJitterBackoff(delivery.attempts, settings, random);
+    const delay = Math.min(settings.max_backoff_ms, Math.max(backoff, result.retryAfterMs ?? 0));
+    const nextAttemptAt = at + delay;
+    if (nextAttemptAt - delivery.changedAt > settings.max_age_ms) {
+      return giveUp('max_age');
+    }
+    return {
+      result: { kind: 'retry', at, nextAttemptAt, error },
+      event: { outcome: 'failed_retryable', retry_in_ms: delay, error },
+    };
+  }
+
+  #emit(
+    delivery: CallbackDelivery,
+    result: CallbackPostResult,
+    event: CallbackDeliveryOutcome,
+  ): void {
+    this.deps.events.emit('callback', {
+      event_id: delivery.eventId,
+      message_id: delivery.messageId,
+      status: delivery.status,
+      attempt: delivery.attempts,
+      http_status: result.httpStatus,
+      ...event,
+    });
+  }
+}
+
+interface Decision {
+  readonly result: CallbackAttemptResult;
+  readonly event: CallbackDeliveryOutcome;
+}
+
+/** Resolves true when `work` settles within `ms`, and false otherwise. */
+async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  if (!Number.isFinite(ms)) {
+    await work;
+    return true;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

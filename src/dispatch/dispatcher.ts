@@ -8,7 +8,6 @@ import type { MessageStore } from '../store/index.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
-import type { CallbackNotifier } from './callbacks.js';
 
 /** A validated message, ready to route. */
 export interface OutboundMessage {
@@ -23,7 +22,7 @@ export interface OutboundMessage {
   readonly encoding: 'GSM-7' | 'UCS-2';
   /** Segments as the gateway counts them. */
   readonly segments: number;
-  /** URL that receives the message's end state. */
+  /** URL that receives each status change of the message after its creation. */
   readonly callbackUrl?: string;
 }
 
@@ -65,7 +64,6 @@ export class Dispatcher {
     private readonly escalator: Escalator,
     private readonly store: MessageStore,
     private readonly optOuts: OptOutPolicy,
-    private readonly callbacks: CallbackNotifier,
     private readonly now: () => number,
     private readonly events: GatewayEvents,
   ) {}
@@ -129,6 +127,9 @@ export class Dispatcher {
       callbackUrl: message.callbackUrl,
     });
 
+    // NOTE: when a later write fails, the message stays in `sending` until the next start, whose
+    // recovery fails it with code `interrupted`. The client gets a 500, and unlike an async
+    // message, the gateway does not requeue it.
     const attempts: AttemptRecord[] = [];
     const result = await this.router.route(route, sendRequest(message), {
       messageId: id,
@@ -140,9 +141,6 @@ export class Dispatcher {
     await this.optOuts.record({ ...message, id }, result, this.now());
     const stored = messageResult(result, this.now());
     await this.store.finishMessage(id, stored);
-    if (message.callbackUrl !== undefined) {
-      this.callbacks.notify({ ...message, id, callbackUrl: message.callbackUrl }, stored);
-    }
 
     this.events.emit('message', {
       message_id: id,

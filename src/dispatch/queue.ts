@@ -15,7 +15,6 @@ import { sendRequest } from './dispatcher.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
-import type { CallbackNotifier } from './callbacks.js';
 
 /** Services the queue sender uses. */
 export interface QueueDependencies {
@@ -23,7 +22,6 @@ export interface QueueDependencies {
   readonly escalator: Escalator;
   readonly store: MessageStore;
   readonly optOuts: OptOutPolicy;
-  readonly callbacks: CallbackNotifier;
   readonly events: GatewayEvents;
   readonly now: () => number;
   readonly routes: Config['routes'];
@@ -38,8 +36,22 @@ export interface QueuedMessage {
   readonly expiresAt: number;
 }
 
-/** Receives errors that the sender catches, with the message id when one message failed. */
-export type QueueErrorHandler = (error: unknown, messageId: string | undefined) => void;
+/**
+ * The action the sender took after a message's sending pass failed with an error: `requeued`, or
+ * `requeue_failed` when the requeue failed too, so the message stays in `sending` while each poll
+ * tries the requeue again.
+ */
+export type QueueErrorAction = 'requeued' | 'requeue_failed';
+
+/**
+ * Receives errors that the sender catches, with the message id and the action taken when one
+ * message's pass failed.
+ */
+export type QueueErrorHandler = (
+  error: unknown,
+  messageId: string | undefined,
+  action?: QueueErrorAction,
+) => void;
 
 /**
  * Sends async messages from the store's queue in the background, at most `queue.concurrency` at
@@ -53,6 +65,8 @@ export class QueueSender {
   #polling = false;
   #timer: NodeJS.Timeout | undefined;
   #onError: QueueErrorHandler = () => undefined;
+  /** Messages whose pass failed and whose requeue failed too, by id. */
+  readonly #stranded = new Map<string, ClaimedMessage>();
 
   constructor(private readonly deps: QueueDependencies) {}
 
@@ -132,10 +146,11 @@ export class QueueSender {
     }
     this.#polling = true;
     try {
+      await this.#requeueStranded();
       const free = this.deps.settings.concurrency - this.#active.size;
       const due = free > 0 ? await this.deps.store.claimDueMessages(this.deps.now(), free) : [];
       for (const message of due) {
-        this.#track(message.id, this.#sendPass(message));
+        this.#track(message, this.#sendPass(message));
       }
     } catch (error) {
       this.#onError(error, undefined);
@@ -145,14 +160,53 @@ export class QueueSender {
     }
   }
 
-  #track(messageId: string, work: Promise<void>): void {
+  #track(message: ClaimedMessage, work: Promise<void>): void {
     const tracked = work
-      .catch((error: unknown) => this.#onError(error, messageId))
+      .catch((error: unknown) => this.#requeueAfterError(message, error))
       .finally(() => {
         this.#active.delete(tracked);
         this.#wake();
       });
     this.#active.add(tracked);
+  }
+
+  /**
+   * Puts a message whose pass failed with an error, such as a failed store write, back in the
+   * queue after the route's backoff, so that it does not stay in `sending` until the next start.
+   * When the requeue fails as well, each poll tries it again.
+   */
+  async #requeueAfterError(message: ClaimedMessage, error: unknown): Promise<void> {
+    try {
+      const requeued = await this.#requeue(message);
+      this.#onError(error, message.id, requeued ? 'requeued' : undefined);
+    } catch (requeueError) {
+      this.#stranded.set(message.id, message);
+      this.#onError(error, message.id, 'requeue_failed');
+      this.#onError(requeueError, message.id);
+    }
+  }
+
+  /**
+   * Tries the requeue of each stranded message again. The failure was logged when the message was
+   * stranded, so a repeat is not logged, and it stops neither the other requeues nor the claim.
+   */
+  async #requeueStranded(): Promise<void> {
+    for (const message of [...this.#stranded.values()]) {
+      try {
+        await this.#requeue(message);
+        this.#stranded.delete(message.id);
+      } catch {
+        // Still failing; the next poll tries again.
+      }
+    }
+  }
+
+  /** Requeues a message that is still in `sending`, and resolves false when it is not. */
+  #requeue(message: ClaimedMessage): Promise<boolean> {
+    const settings = this.deps.routes[message.route];
+    const at = this.deps.now();
+    const wait = settings ? backoffMs(message.passes, settings) : 0;
+    return this.deps.store.requeueMessage(message.id, Math.min(message.expiresAt, at + wait), at);
   }
 
   /** Runs one sending pass of a claimed message and stores where it ended. */
@@ -169,6 +223,10 @@ export class QueueSender {
     }));
     if (!settings || !route) {
       return this.#fail(message, 'unknown_route', attempts, { escalate: [] });
+    }
+    const accepted = message.attempts.find((attempt) => attempt.outcome === 'sent');
+    if (accepted) {
+      return this.#finishAccepted(message, accepted.provider, attempts);
     }
 
     // A provider that may already have the message is not asked again: a second POST is as
@@ -215,8 +273,28 @@ export class QueueSender {
         : [];
     const sender = { id: message.id, to: message.to, from: message.from ?? undefined };
     await this.deps.optOuts.record(sender, result, this.deps.now());
-    await this.#store(message, messageResult(result, this.deps.now()));
+    await this.deps.store.finishMessage(message.id, messageResult(result, this.deps.now()));
     this.#emit(message, result.kind, escalatedTo);
+  }
+
+  /**
+   * Finishes as `sent` a message that a provider accepted in a pass whose end was not written,
+   * because sending it again would duplicate it. The provider's message id is lost with that pass.
+   */
+  async #finishAccepted(
+    message: ClaimedMessage,
+    provider: string,
+    attempts: readonly AttemptRecord[],
+  ): Promise<void> {
+    await this.deps.store.finishMessage(message.id, {
+      status: 'sent',
+      code: null,
+      provider,
+      providerMessageId: null,
+      possibleDuplicate: attempts.some((attempt) => attempt.outcome === 'ambiguous'),
+      at: this.deps.now(),
+    });
+    this.#emit(message, 'sent', []);
   }
 
   async #fail(
@@ -240,20 +318,8 @@ export class QueueSender {
       possibleDuplicate: attempts.some((attempt) => attempt.outcome === 'ambiguous'),
       at: this.deps.now(),
     };
-    await this.#store(message, result);
-    this.#emit(message, code === 'outcome_unknown' ? code : 'deadline_exceeded', escalatedTo);
-  }
-
-  /** Writes the end state of `message` and posts it to its callback URL. */
-  async #store(message: ClaimedMessage, result: MessageResult): Promise<void> {
     await this.deps.store.finishMessage(message.id, result);
-    if (message.callbackUrl !== null) {
-      const reference = message.reference ?? undefined;
-      this.deps.callbacks.notify(
-        { id: message.id, callbackUrl: message.callbackUrl, reference },
-        result,
-      );
-    }
+    this.#emit(message, code === 'outcome_unknown' ? code : 'deadline_exceeded', escalatedTo);
   }
 
   #emit(message: ClaimedMessage, outcome: RoutingResult['kind'], escalatedTo: readonly string[]) {

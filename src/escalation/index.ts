@@ -13,7 +13,7 @@ export { OperatorAlerts } from './alerts.js';
 export { ErrorLog } from './error-log.js';
 export { Escalator, type MessageEscalation, type OperatorAlert } from './escalator.js';
 export type { ChannelHealth } from './health.js';
-export { signWebhook, webhookHeaders } from './webhook.js';
+export { describeFetchError, retryAfterMs, signWebhook, webhookHeaders } from './webhook.js';
 export type * from './types.js';
 
 /** Time that shutdown keeps for writing undelivered events to the error log. */

@@ -24,7 +24,7 @@ export function signWebhook(secret: string, timestamp: number, body: Buffer): st
 }
 
 /** Parses `Retry-After` as seconds or an HTTP date; undefined when absent or unreadable. */
-function retryAfterMs(header: string | null, now: number): number | undefined {
+export function retryAfterMs(header: string | null, now: number): number | undefined {
   if (header === null) {
     return undefined;
   }
@@ -56,7 +56,7 @@ function classifyStatus(response: Response, now: number): AttemptResult {
 }
 
 /** Describes a failed request without its URL, which may carry a token in its path or query. */
-function describeFetchError(error: unknown, timeoutMs: number, timedOut: boolean): string {
+export function describeFetchError(error: unknown, timeoutMs: number, timedOut: boolean): string {
   if (timedOut) {
     return `request timed out after ${timeoutMs} ms`;
   }

@@ -160,6 +160,36 @@ export function expiryNeedsAsync(): GatewayError {
   ]);
 }
 
+/**
+ * Returns the error for an `expires_at` more than `maxValidityMs` (the route's maximum validity)
+ * after `now`, or undefined when it is within that limit.
+ */
+export function expiryBeyondLimit(
+  expiresAt: number,
+  now: number,
+  route: string,
+  maxValidityMs: number,
+): GatewayError | undefined {
+  if (expiresAt - now <= maxValidityMs) {
+    return undefined;
+  }
+
+  const latest = new Date(now + maxValidityMs).toISOString();
+  return invalidRequest([
+    {
+      path: 'expires_at',
+      code: 'too_far_in_future',
+      message: `expires_at must be at most ${describeDuration(maxValidityMs)} after the request on route "${route}", so no later than ${latest}. Send an earlier time or omit expires_at`,
+    },
+  ]);
+}
+
+/** Returns a duration in whole hours when it is one, such as "72 h (259200000 ms)". */
+function describeDuration(ms: number): string {
+  const hourMs = 3_600_000;
+  return ms % hourMs === 0 ? `${ms / hourMs} h (${ms} ms)` : `${ms} ms`;
+}
+
 /** Returns the `invalid_request` error for a body that is not valid JSON. */
 export function malformedJson(): GatewayError {
   return invalidRequest([

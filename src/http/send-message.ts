@@ -11,7 +11,7 @@ import type { Route } from '../routing/router.js';
 import type { AppEnv } from './context.js';
 import { acceptAsync } from './async-messages.js';
 import { claimIdempotencyKey, releaseUnwritten } from './idempotency.js';
-import { expiryNeedsAsync, type MessageRequest } from './message-request.js';
+import { expiryBeyondLimit, expiryNeedsAsync, type MessageRequest } from './message-request.js';
 
 /**
  * The response writer of one API. Its responses are stored for idempotent replays, so a failed
@@ -43,6 +43,7 @@ export async function sendMessage(
   }
   // An unknown route is a 400 that must not bind the idempotency key.
   const route = gateway.dispatcher.selectRoute(request.message);
+  rejectDistantExpiry(gateway, request, route);
   await rejectOptedOut(gateway, request, route);
   const messageId = randomUUID();
   const decision = await claimIdempotencyKey(c, gateway, {
@@ -115,6 +116,18 @@ function logOutcome(
       { request_id: c.get('requestId'), message_id: dispatch.id },
       'message sent after an ambiguous attempt; it may have been delivered twice',
     );
+  }
+}
+
+/** Throws 400 `invalid_request` when `expires_at` is later than the route's maximum validity. */
+function rejectDistantExpiry(gateway: Gateway, request: MessageRequest, route: Route): void {
+  const maxValidityMs = gateway.config.routes[route.name]?.async_max_validity_ms;
+  if (request.expiresAt === undefined || maxValidityMs === undefined) {
+    return;
+  }
+  const error = expiryBeyondLimit(request.expiresAt, gateway.now(), route.name, maxValidityMs);
+  if (error) {
+    throw error;
   }
 }
 

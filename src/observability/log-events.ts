@@ -7,7 +7,8 @@ const breakerLogLevel = { open: 'error', half_open: 'warn', closed: 'info' } as 
 
 /**
  * Logs the resilience events of one gateway: every attempt's outcome, every retry, cool-down,
- * failover and breaker transition, and every outcome of an escalation delivery. Adapter messages
+ * failover and breaker transition, and every outcome of an escalation delivery and of a status
+ * callback attempt. Adapter messages
  * are log-safe by contract; phone numbers and message bodies never reach these events.
  */
 export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
@@ -44,6 +45,19 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
         return;
       case 'dead_lettered':
         logger.error(event, 'escalation written to the error log as a dead letter');
+        return;
+    }
+  });
+  events.on('callback', (event) => {
+    switch (event.outcome) {
+      case 'delivered':
+        logger.info(event, 'status callback delivered');
+        return;
+      case 'failed_retryable':
+        logger.warn(event, 'status callback failed, retry scheduled');
+        return;
+      case 'gave_up':
+        logger.error(event, 'status callback gave up');
         return;
     }
   });

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { AttemptOutcome, GatewayEvents } from '../events.js';
+import type { AttemptOutcome, CallbackDeliveryEvent, GatewayEvents } from '../events.js';
 import type { BreakerState } from '../resilience/breaker.js';
 import type { ProviderSlot } from '../resilience/provider-slot.js';
 import type { RoutingResult } from '../routing/router.js';
@@ -23,6 +23,11 @@ const messageOutcomes: readonly RoutingResult['kind'][] = [
   'no_provider_available',
 ];
 const breakerStates: readonly BreakerState[] = ['closed', 'open', 'half_open'];
+const callbackOutcomes: readonly CallbackDeliveryEvent['outcome'][] = [
+  'delivered',
+  'failed_retryable',
+  'gave_up',
+];
 
 /** Attempt latency buckets in seconds, around the 5 s default attempt timeout. */
 const latencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];
@@ -109,7 +114,14 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
     labelNames: ['channel', 'outcome'] as const,
     registers,
   });
+  const callbacks = new Counter({
+    name: `${PREFIX}callbacks_total`,
+    help: 'Status callback attempts by outcome: delivered, failed_retryable or gave_up.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   registerStateGauges(registry, scope.slots);
+  callbackOutcomes.forEach((outcome) => callbacks.labels(outcome).inc(0));
 
   for (const provider of providers) {
     attemptOutcomes.forEach((outcome) => attempts.labels(provider, outcome).inc(0));
@@ -135,6 +147,7 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
   events.on('failover', (event) => failovers.labels(event.from).inc());
   events.on('breaker', (event) => transitions.labels(event.provider, event.to).inc());
   events.on('escalation', (event) => escalations.labels(event.channel, event.outcome).inc());
+  events.on('callback', (event) => callbacks.labels(event.outcome).inc());
   events.on('message', (event) => {
     messages.labels(event.route, event.outcome).inc();
     event.escalated_to.forEach((channel) => escalations.labels(channel, 'handed_off').inc());

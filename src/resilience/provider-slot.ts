@@ -7,7 +7,12 @@ import {
 } from '../../providers/contract.js';
 import type { AttemptRecord, GatewayEvents } from '../events.js';
 import { fullJitterBackoff, type RetrySettings } from './backoff.js';
-import { ProviderBreaker, type BreakerSettings, type HealthOutcome } from './breaker.js';
+import {
+  ProviderBreaker,
+  type Admission,
+  type BreakerSettings,
+  type HealthOutcome,
+} from './breaker.js';
 import { sleep } from './sleep.js';
 
 /** Resilience settings of one provider. */
@@ -151,8 +156,7 @@ export class ProviderSlot {
         return lastError ? { kind: 'failed', error: lastError } : { kind: 'unavailable' };
       }
 
-      const outcome = await this.#attempt(request, message);
-      this.breaker.record(admission, healthOf(outcome));
+      const outcome = await this.#attempt(request, message, admission);
       if (outcome.ok) {
         return { kind: 'sent', result: outcome.result };
       }
@@ -207,13 +211,26 @@ export class ProviderSlot {
     return delay;
   }
 
+  /**
+   * Runs one attempt and records its health with the breaker. Rejects with the journal's error
+   * when a write fails. When the start cannot be written, the provider is not called and the
+   * breaker admission is released without a health outcome. When the end cannot be written, the breaker has already
+   * counted the attempt.
+   */
   async #attempt(
     base: Omit<SendRequest, 'attempt'>,
     message: MessageAttempts,
+    admission: Admission,
   ): Promise<AttemptResult> {
     const started = this.deps.now();
     const number = message.attempts.length + 1;
-    await message.journal?.attemptStarted({ number, provider: this.id, startedAt: started });
+    try {
+      await message.journal?.attemptStarted({ number, provider: this.id, startedAt: started });
+    } catch (error) {
+      // A neutral outcome frees a half-open trial slot without counting a success or a failure.
+      this.breaker.record(admission, 'neutral');
+      throw error;
+    }
     const timeoutMs = Math.max(
       0,
       Math.min(this.settings.attempt_timeout_ms, message.deadline - started),
@@ -232,7 +249,6 @@ export class ProviderSlot {
       provider_code: error?.providerCode ?? null,
       duration_ms: durationMs,
     };
-    await message.journal?.attemptEnded({ ...record, number, endedAt: started + durationMs });
     message.attempts.push(record);
     this.deps.events.emit('attempt', {
       ...record,
@@ -242,6 +258,8 @@ export class ProviderSlot {
       unclassified: error?.unclassified ?? false,
       config_fault: error?.configFault ?? false,
     });
+    this.breaker.record(admission, healthOf(outcome));
+    await message.journal?.attemptEnded({ ...record, number, endedAt: started + durationMs });
     return outcome;
   }
 }

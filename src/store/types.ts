@@ -178,11 +178,53 @@ export interface RecoveryReport {
   readonly finished: number;
   /** Async messages that were being sent; queued again. */
   readonly requeued: readonly string[];
-  /** Sync messages that were being sent; their client got no response, so they are `failed`. */
+  /**
+   * Sync messages that were being sent; their client got no response, so they are `failed` with
+   * code `interrupted`.
+   */
   readonly interrupted: readonly string[];
   /** Async messages waiting in the queue. */
   readonly queued: number;
 }
+
+/**
+ * One status change of a message with a `callback_url`, waiting to be posted there. The store
+ * enqueues one for every status change after the first, in the transaction that writes the
+ * change, and keeps the message's provider fields as they were at that change.
+ */
+export interface CallbackDelivery {
+  /** `<message id>:<sequence number of the change>`, the same on every attempt. */
+  readonly eventId: string;
+  readonly messageId: string;
+  readonly url: string;
+  readonly status: MessageStatus;
+  readonly code: string | null;
+  readonly provider: string | null;
+  readonly providerMessageId: string | null;
+  readonly possibleDuplicate: boolean;
+  readonly reference: string | null;
+  /** Time of the status change, epoch milliseconds. */
+  readonly changedAt: number;
+  /** Attempts to post it, the one this claim starts included. */
+  readonly attempts: number;
+}
+
+/**
+ * How one attempt to post a callback delivery ended.
+ *
+ * - `delivered`: the receiver responded with 2xx, so the delivery is done.
+ * - `retry`: the attempt failed and the delivery is due again at `nextAttemptAt`.
+ * - `gave_up`: the attempt failed and no further attempt will be made.
+ */
+export type CallbackAttemptResult =
+  | { readonly kind: 'delivered'; readonly at: number }
+  | {
+      readonly kind: 'retry';
+      readonly at: number;
+      readonly nextAttemptAt: number;
+      readonly error: string;
+    }
+  | { readonly kind: 'gave_up'; readonly at: number; readonly error: string };
 
 /** Rows that a retention run deleted. */
 export interface PruneReport {
@@ -276,20 +318,42 @@ export interface MessageStore {
    * returns them. A message is claimed by one sender only.
    */
   claimDueMessages(now: number, limit: number): Promise<ClaimedMessage[]>;
-  /** Puts a message back in the queue until `nextAttemptAt` and counts the finished pass. */
-  requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void>;
+  /**
+   * Puts a message that is in `sending` back in the queue until `nextAttemptAt` and counts the
+   * finished pass. Resolves false, and changes nothing, when the message is not in `sending`.
+   */
+  requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<boolean>;
   /**
    * Repairs what a crash left, once at start-up before any sender runs: attempts with a start and
    * no end become `ambiguous`; messages in `sending` with a sent attempt become `sent`; other
    * async messages in `sending` are queued again (due at once), and other sync messages in
-   * `sending` become `failed` with code `interrupted`.
+   * `sending` become `failed` with code `interrupted`, flagged `possible_duplicate` when they have
+   * an ambiguous attempt.
    */
   recoverInterrupted(now: number): Promise<RecoveryReport>;
   /**
-   * Deletes sent, rejected and failed messages last changed before `before`, with their attempts
-   * and history, and idempotency keys expired at `now`.
+   * Deletes sent, rejected and failed messages last changed before `before`, with their attempts,
+   * history and callback deliveries (pending ones included), and idempotency keys expired at
+   * `now`.
    */
   prune(before: number, now: number): Promise<PruneReport>;
+  /**
+   * Claims up to `limit` callback deliveries that are due at `now`, oldest due first, and returns
+   * them with their attempt count increased by one. A delivery is due when it is pending and its
+   * next attempt time has come, or when an earlier claim's lease (`leaseUntil` of that claim) has
+   * passed. Per message, only the delivery of the earliest change that is neither delivered nor
+   * given up can be claimed, so that a message's changes are posted in order.
+   */
+  claimDueCallbacks(now: number, limit: number, leaseUntil: number): Promise<CallbackDelivery[]>;
+  /** Records how an attempt of a claimed callback delivery ended. */
+  finishCallbackAttempt(eventId: string, result: CallbackAttemptResult): Promise<void>;
+  /**
+   * Makes every claimed callback delivery due at `now` and returns how many there were. Call once
+   * at start-up, before any sender runs. In a store that one process owns, every claim left at
+   * that point belongs to a process that stopped, and its request may or may not have reached the
+   * receiver. A store shared by several processes leaves other processes' claims to their lease.
+   */
+  releaseCallbackClaims(now: number): Promise<number>;
   /** Records an opt-out; a second one for the same pair keeps the first. */
   recordOptOut(optOut: OptOut): Promise<void>;
   /** Returns the opt-out of `recipient` from any of `senders`, if there is one. */

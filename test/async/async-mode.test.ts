@@ -158,7 +158,7 @@ describe('async mode', () => {
 
   it('takes expires_at with Prefer: respond-async', async () => {
     const relay = await start();
-    const expiresAt = '2999-01-01T00:00:00.000Z';
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
 
     const response = await relay.send(
       { ...message, expires_at: expiresAt },
@@ -168,6 +168,52 @@ describe('async mode', () => {
 
     expect(response.status).toBe(202);
     expect(body.expires_at).toBe(expiresAt);
+  });
+
+  it('rejects expires_at beyond 72 h', async () => {
+    const relay = await start();
+    const expiresAt = new Date(Date.now() + 73 * 3_600_000).toISOString();
+
+    const { response, body } = await sendAsync(relay, {
+      ...message,
+      mode: 'async',
+      expires_at: expiresAt,
+    });
+    const detail = (body as unknown as { detail: string }).detail;
+
+    expect(response.status).toBe(400);
+    expect(body.errors?.[0]?.path).toBe('expires_at');
+    expect(body.errors?.[0]?.code).toBe('too_far_in_future');
+    expect(detail).toContain('at most 72 h (259200000 ms)');
+  });
+
+  it('accepts expires_at within 72 h', async () => {
+    const relay = await start();
+    const expiresAt = new Date(Date.now() + 71 * 3_600_000).toISOString();
+
+    const { response } = await sendAsync(relay, {
+      ...message,
+      mode: 'async',
+      expires_at: expiresAt,
+    });
+
+    expect(response.status).toBe(202);
+  });
+
+  it('applies the maximum validity of the route', async () => {
+    const route = `${fastRoute}\nasync_max_validity_ms = 7200000`;
+    const relay = await start(gatewayToml({ defaultRoute: route, extra: fastQueue }));
+    const expiresAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
+
+    const { response, body } = await sendAsync(relay, {
+      ...message,
+      mode: 'async',
+      expires_at: expiresAt,
+    });
+    const detail = (body as unknown as { detail: string }).detail;
+
+    expect(response.status).toBe(400);
+    expect(detail).toContain('at most 2 h (7200000 ms) after the request on route "default"');
   });
 
   it('rejects a day that is not in the calendar', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { NewMessage } from '../../src/store/index.js';
+import type { NewMessage, SqliteStore } from '../../src/store/index.js';
 import { API_KEY, createTestGateway, gatewayToml, type TestGateway } from '../helpers/gateway.js';
 
 interface View {
@@ -118,6 +118,30 @@ describe('start-up recovery', () => {
     expect(failed.status).toBe('failed');
     expect(failed.code).toBe('interrupted');
     expect(relay.simulator('sim-b').sentCount).toBe(0);
+  });
+
+  it('flags an interrupted sync message after an open attempt', async () => {
+    const relay = create();
+    const id = await leaveCrashedMessage(relay, { mode: 'sync', expiresAt: undefined });
+
+    await relay.gateway.queue.start(() => undefined);
+    const failed = await view(relay, id);
+
+    expect(failed.possible_duplicate).toBe(true);
+    expect(failed.attempts.map((attempt) => attempt.outcome)).toEqual(['ambiguous']);
+  });
+
+  it('leaves an interrupted sync message without attempts unflagged', async () => {
+    const relay = create();
+    const id = await leaveCrashedMessage(relay, { mode: 'sync', expiresAt: undefined });
+    const { db } = relay.gateway.store as SqliteStore;
+    db.prepare('DELETE FROM attempts WHERE message_id = ?').run(id);
+
+    await relay.gateway.queue.start(() => undefined);
+    const failed = await view(relay, id);
+
+    expect(failed.code).toBe('interrupted');
+    expect(failed.possible_duplicate).toBe(false);
   });
 
   it('finishes a message a provider accepted', async () => {

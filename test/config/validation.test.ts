@@ -229,6 +229,32 @@ describe('routes', () => {
     expect(issue?.message).toBe('must be the calling code of a country, got "999"');
   });
 
+  it('keeps the default validity under the maximum', () => {
+    const text = `${base}async_validity_ms = 7200000\nasync_max_validity_ms = 3600000\n`;
+    expect(issuesOf(text)).toEqual([
+      {
+        path: 'routes.default.async_validity_ms',
+        message: 'must be at most async_max_validity_ms (3600000), got 7200000',
+      },
+    ]);
+  });
+
+  it('checks the default validity against [queue]', () => {
+    const text = `${withTopLevel('[queue]\nmax_validity_ms = 60000')}async_validity_ms = 120000\n`;
+    expect(issuesOf(text)).toEqual([
+      {
+        path: 'routes.default.async_validity_ms',
+        message: 'must be at most [queue] max_validity_ms (60000), got 120000',
+      },
+    ]);
+  });
+
+  it('lets a route override the maximum validity', () => {
+    const text = `${base}async_max_validity_ms = 600000000\n`;
+    const config = parseConfig(text, {}, 'test.toml');
+    expect(config.routes['default']?.async_max_validity_ms).toBe(600_000_000);
+  });
+
   it('fills in route defaults', () => {
     const route = parseConfig(base, {}, 'test.toml').routes['default'];
     expect(route).toEqual({
@@ -241,6 +267,7 @@ describe('routes', () => {
       async_validity_ms: 3_600_000,
       async_retry_initial_backoff_ms: 1000,
       async_retry_max_backoff_ms: 60_000,
+      async_max_validity_ms: 259_200_000,
     });
   });
 

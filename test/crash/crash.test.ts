@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { freePort } from '../helpers/gateway.js';
-import { delay, type FakeProvider } from '../helpers/provider-fakes.js';
+import { delay, startFakeProvider, type FakeProvider } from '../helpers/provider-fakes.js';
 import {
   startTwilioFake,
   startVonageFake,
@@ -66,6 +66,29 @@ async function startProviders(random: () => number) {
   return { twilio, vonage, bodies };
 }
 
+/** A status callback as the receiver got it. */
+interface Callback {
+  event_id: string;
+  message_id: string;
+  status: string;
+}
+
+/** Starts a callback receiver that responds with 200 and keeps every callback body it got. */
+async function startCallbackReceiver() {
+  const callbacks: Callback[] = [];
+  const receiver = await startFakeProvider((request) => {
+    callbacks.push(JSON.parse(request.body) as Callback);
+    return { status: 200 };
+  });
+  cleanup.push(() => receiver.close());
+  return { url: `${receiver.url}/status`, callbacks };
+}
+
+/** Returns the sequence number of a status change from its event id, `<message id>:<seq>`. */
+function changeNumber(callback: Callback): number {
+  return Number(callback.event_id.split(':').at(-1));
+}
+
 /**
  * Sends `MESSAGES` async messages, `CLIENT_CONCURRENCY` at a time, and kills the gateway with
  * SIGKILL after `killAfter` of them got 202. Returns the body of each accepted message by id.
@@ -74,6 +97,7 @@ async function sendUntilKilled(
   gateway: GatewayProcess,
   run: number,
   killAfter: number,
+  callbackUrl: string,
 ): Promise<Map<string, string>> {
   const accepted = new Map<string, string>();
   let next = 0;
@@ -87,7 +111,12 @@ async function sendUntilKilled(
         const response = await fetch(`${gateway.url}/v1/messages`, {
           method: 'POST',
           headers: { Authorization: authorization, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ to: '+15005550006', body, mode: 'async' }),
+          body: JSON.stringify({
+            to: '+15005550006',
+            body,
+            mode: 'async',
+            callback_url: callbackUrl,
+          }),
         });
         if (response.status === 202) {
           accepted.set(((await response.json()) as { id: string }).id, body);
@@ -126,10 +155,11 @@ async function listAll(url: string): Promise<Summary[]> {
 
 describe('crash during async sending', () => {
   it.each([[11], [23], [37]])(
-    'loses no accepted message (seed %i)',
+    'loses no accepted message or callback (seed %i)',
     async (seed) => {
       const random = seededRandom(seed);
       const { twilio, vonage, bodies } = await startProviders(random);
+      const receiver = await startCallbackReceiver();
       const directory = mkdtempSync(join(tmpdir(), 'sms-relay-crash-'));
       cleanup.push(async () => rmSync(directory, { recursive: true, force: true }));
       const configPath = join(directory, 'gateway.toml');
@@ -138,6 +168,10 @@ describe('crash during async sending', () => {
         configPath,
         `${relayToml({ twilioUrl: twilio.url, vonageUrl: vonage.url, route })}
 [queue]
+concurrency = 16
+poll_interval_ms = 20
+
+[callbacks]
 concurrency = 16
 poll_interval_ms = 20
 `,
@@ -150,7 +184,7 @@ poll_interval_ms = 20
       });
       cleanup.push(() => killHard(first));
       const killAfter = 40 + Math.floor(random() * 200);
-      const accepted = await sendUntilKilled(first, seed, killAfter);
+      const accepted = await sendUntilKilled(first, seed, killAfter, receiver.url);
 
       const second = await startGatewayProcess(configPath, {
         ...env,
@@ -165,6 +199,12 @@ poll_interval_ms = 20
         { timeout: 20_000, interval: 100 },
       );
       const stored = new Map((await listAll(second.url)).map((message) => [message.id, message]));
+      const sentCallbacks = (): Set<string> =>
+        new Set(receiver.callbacks.filter((c) => c.status === 'sent').map((c) => c.message_id));
+      await vi.waitFor(
+        () => expect([...accepted.keys()].filter((id) => !sentCallbacks().has(id))).toEqual([]),
+        { timeout: 20_000, interval: 100 },
+      );
 
       const received = new Map<string, number>();
       for (const body of bodies) {
@@ -183,7 +223,18 @@ poll_interval_ms = 20
         expect(detail.possible_duplicate, `flag of duplicated ${id}`).toBe(true);
         expect(detail.attempts.map((attempt) => attempt.outcome)).toContain('ambiguous');
       }
+      // Delivery is at least once, so a change may arrive twice, but never after a later one.
+      const changesByMessage = new Map<string, number[]>();
+      for (const callback of receiver.callbacks) {
+        const changes = changesByMessage.get(callback.message_id) ?? [];
+        changes.push(changeNumber(callback));
+        changesByMessage.set(callback.message_id, changes);
+      }
+      for (const [id, changes] of changesByMessage) {
+        const sorted = [...changes].sort((a, b) => a - b);
+        expect(changes, `order of callbacks of ${id}`).toEqual(sorted);
+      }
     },
-    60_000,
+    90_000,
   );
 });

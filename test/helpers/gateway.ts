@@ -77,7 +77,7 @@ export interface TestGateway {
   readonly gateway: Gateway;
   readonly app: Hono<AppEnv>;
   readonly logger: Logger;
-  /** The temporary data directory; removed by `close`. */
+  /** The data directory; `close` removes it unless the caller passed it in `dataDir`. */
   readonly dataDir: string;
   readonly channelErrors: ChannelError[];
   /** The simulator with id `id`. */
@@ -103,6 +103,11 @@ export interface TestGatewayOptions {
    * `startServer`, which subscribes its own logger.
    */
   readonly logEvents?: boolean;
+  /**
+   * An existing data directory, such as that of a closed gateway, to open its store again. The
+   * caller removes it.
+   */
+  readonly dataDir?: string;
 }
 
 /**
@@ -112,7 +117,7 @@ export interface TestGatewayOptions {
  * 0 ms and makes every attempt of a simulator in a failing mode fail.
  */
 export function createTestGateway(toml: string, options: TestGatewayOptions = {}): TestGateway {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sms-relay-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sms-relay-test-'));
   const config = parseConfig(toml, { ...options.env, SMS_RELAY_DATA_DIR: dataDir }, 'test config');
 
   const chunks: string[] = [];
@@ -174,7 +179,9 @@ export function createTestGateway(toml: string, options: TestGatewayOptions = {}
     },
     async close() {
       await gateway.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

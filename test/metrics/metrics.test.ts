@@ -54,6 +54,7 @@ describe('GET /metrics', () => {
     ).toEqual({
       sms_relay_messages_total: 'counter',
       sms_relay_attempts_total: 'counter',
+      sms_relay_callbacks_total: 'counter',
       sms_relay_attempt_duration_seconds: 'histogram',
       sms_relay_breaker_transitions_total: 'counter',
       sms_relay_failovers_total: 'counter',

@@ -86,6 +86,43 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX opt_outs_by_recipient ON opt_outs (recipient);
   `,
+  // The callback outbox. The trigger enqueues one delivery per status change after the first
+  // (written at creation) of a message with a callback_url, inside the transaction that inserts
+  // the change, so no code path that writes a status change can skip it. It copies the message's
+  // provider fields as they are at that change, because every writer updates `messages` before it
+  // appends the change.
+  `
+  CREATE TABLE callback_deliveries (
+    event_id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code TEXT,
+    provider TEXT,
+    provider_message_id TEXT,
+    possible_duplicate INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    finished_at INTEGER,
+    UNIQUE (message_id, seq)
+  );
+  CREATE INDEX callback_deliveries_due ON callback_deliveries (next_attempt_at)
+    WHERE state IN ('pending', 'sending');
+
+  CREATE TRIGGER status_changes_enqueue_callback AFTER INSERT ON status_changes
+  WHEN NEW.seq > 1
+  BEGIN
+    INSERT INTO callback_deliveries (event_id, message_id, seq, url, status, code, provider,
+      provider_message_id, possible_duplicate, changed_at, next_attempt_at)
+    SELECT NEW.message_id || ':' || NEW.seq, id, NEW.seq, callback_url, NEW.status, NEW.code,
+      provider, provider_message_id, possible_duplicate, NEW.at, NEW.at
+    FROM messages WHERE id = NEW.message_id AND callback_url IS NOT NULL;
+  END;
+  `,
 ];
 
 /** The schema version this build writes. */

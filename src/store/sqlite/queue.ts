@@ -53,7 +53,7 @@ export class QueueTable {
         WHERE message_id = @id AND outcome = 'ambiguous'),
       updated_at = @now WHERE id = @id`);
     this.#requeue = db.prepare(`UPDATE messages SET status = 'queued', passes = passes + 1,
-      next_attempt_at = @next_attempt_at, updated_at = @at WHERE id = @id`);
+      next_attempt_at = @next_attempt_at, updated_at = @at WHERE id = @id AND status = 'sending'`);
   }
 
   /** Claims due messages; the caller runs this inside a transaction. */
@@ -80,9 +80,13 @@ export class QueueTable {
     });
   }
 
-  requeue(id: string, nextAttemptAt: number, at: number): void {
-    this.#requeue.run({ id, next_attempt_at: nextAttemptAt, at });
+  requeue(id: string, nextAttemptAt: number, at: number): boolean {
+    const { changes } = this.#requeue.run({ id, next_attempt_at: nextAttemptAt, at });
+    if (changes === 0) {
+      return false;
+    }
     this.#insertStatus.run({ id, status: 'queued', code: null, at });
+    return true;
   }
 
   recover(now: number): RecoveryReport {
@@ -118,9 +122,14 @@ export class QueueTable {
         this.#insertStatus.run({ id, status: 'queued', code: 'recovered', at: now });
         requeued.push(id);
       } else {
+        // Step one marked the attempt that the crash cut short ambiguous, because its provider may
+        // have sent the message.
         this.db
           .prepare(
-            "UPDATE messages SET status = 'failed', code = 'interrupted', updated_at = @now WHERE id = @id",
+            `UPDATE messages SET status = 'failed', code = 'interrupted', updated_at = @now,
+              possible_duplicate = MAX(possible_duplicate, EXISTS (SELECT 1 FROM attempts
+                WHERE message_id = @id AND outcome = 'ambiguous'))
+              WHERE id = @id`,
           )
           .run({ id, now });
         this.#insertStatus.run({ id, status: 'failed', code: 'interrupted', at: now });

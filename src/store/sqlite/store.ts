@@ -7,6 +7,8 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type {
   AttemptEnd,
   AttemptStart,
+  CallbackAttemptResult,
+  CallbackDelivery,
   ClaimedMessage,
   IdempotencyClaim,
   IdempotencyClaimRequest,
@@ -22,6 +24,7 @@ import type {
   StoredMessage,
   StoredResponse,
 } from '../types.js';
+import { CallbackTable } from './callbacks.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
 import { OptOutTable } from './opt-outs.js';
@@ -50,6 +53,7 @@ export class SqliteStore implements MessageStore {
   readonly #idempotency: IdempotencyTable;
   readonly #queue: QueueTable;
   readonly #optOuts: OptOutTable;
+  readonly #callbacks: CallbackTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -66,6 +70,7 @@ export class SqliteStore implements MessageStore {
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
     this.#queue = new QueueTable(this.db);
     this.#optOuts = new OptOutTable(this.db);
+    this.#callbacks = new CallbackTable(this.db);
   }
 
   createMessage(message: NewMessage): Promise<void> {
@@ -213,7 +218,7 @@ export class SqliteStore implements MessageStore {
     return this.#run(() => this.#queue.claimDue(now, limit));
   }
 
-  requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void> {
+  requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<boolean> {
     return this.#run(() => this.#queue.requeue(id, nextAttemptAt, at));
   }
 
@@ -223,6 +228,18 @@ export class SqliteStore implements MessageStore {
 
   prune(before: number, now: number): Promise<PruneReport> {
     return this.#run(() => this.#queue.prune(before, now));
+  }
+
+  claimDueCallbacks(now: number, limit: number, leaseUntil: number): Promise<CallbackDelivery[]> {
+    return this.#run(() => this.#callbacks.claimDue(now, limit, leaseUntil));
+  }
+
+  finishCallbackAttempt(eventId: string, result: CallbackAttemptResult): Promise<void> {
+    return this.#run(() => this.#callbacks.finishAttempt(eventId, result));
+  }
+
+  releaseCallbackClaims(now: number): Promise<number> {
+    return this.#run(() => this.#callbacks.releaseClaims(now));
   }
 
   recordOptOut(optOut: OptOut): Promise<void> {

@@ -245,6 +245,7 @@ describe('POST Messages.json, StatusCallback', () => {
   it('stores StatusCallback as the callback URL', async () => {
     receiver = await startFakeProvider(() => ({ status: 204 }));
     const relay = start();
+    await relay.gateway.callbacks.start(() => undefined);
     const url = `${receiver.url}/sms-status?tenant=7`;
     const resource = await resourceOf(
       await createMessage(relay, { ...params, StatusCallback: url }),
