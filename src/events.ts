@@ -84,9 +84,11 @@ export interface EscalationVerifyEvent {
 
 /**
  * Why a status callback delivery gave up: the receiver's status is not one that is retried, the
- * delivery used `max_attempts`, or its next attempt would come after `max_age_ms`.
+ * delivery used `max_attempts`, or its next attempt would come after `max_age_ms`. A Twilio-format
+ * callback also gives up when the API key that signs it is no longer configured.
  */
-export type CallbackGiveUpReason = 'not_retryable' | 'max_attempts' | 'max_age';
+export type CallbackGiveUpReason =
+  'not_retryable' | 'max_attempts' | 'max_age' | 'signing_key_missing';
 
 /** One attempt to post a status change to a message's `callback_url`. */
 export type CallbackDeliveryEvent = {

@@ -2,11 +2,13 @@ import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { jsonCallbackEncoder } from './dispatch/callback-request.js';
 import { CallbackSender } from './dispatch/callbacks.js';
 import { OptOutPolicy } from './dispatch/opt-outs.js';
 import { QueueSender } from './dispatch/queue.js';
 import { createEscalation, type ErrorLog, type Escalator } from './escalation/index.js';
 import { GatewayEvents } from './events.js';
+import { twilioCallbackEncoder } from './http/twilio/status-callback.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { ProviderSlot } from './resilience/provider-slot.js';
 import { Router, type Route } from './routing/router.js';
@@ -97,7 +99,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     events,
     now,
     random,
-    secret: config.escalation.webhook?.secret,
+    encoders: {
+      json: jsonCallbackEncoder(config.escalation.webhook?.secret),
+      twilio: twilioCallbackEncoder(config.api_keys, config.providers),
+    },
     settings: config.callbacks,
   });
   // An end state is the change a client waits for most, so it goes out without waiting for a poll.

@@ -4,6 +4,7 @@ import {
   signWebhook,
   webhookHeaders,
 } from '../escalation/index.js';
+import type { CallbackGiveUpReason } from '../events.js';
 import type { CallbackDelivery } from '../store/index.js';
 
 /** The outcome of one POST of a status callback. */
@@ -22,12 +23,40 @@ export type CallbackPostResult =
 
 /** Settings of one POST. */
 export interface CallbackPostOptions {
-  /** HMAC key of the signature; the request is unsigned without one. */
-  readonly secret: string | undefined;
   readonly timeoutMs: number;
   readonly now: () => number;
   /** Aborts the request when the gateway shuts down. */
   readonly signal: AbortSignal;
+}
+
+/** The body and headers of one callback request, or why it cannot be built. */
+export type CallbackContent =
+  | {
+      readonly ok: true;
+      readonly body: Buffer;
+      /** `Content-Type` and the format's signature headers. */
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | { readonly ok: false; readonly reason: CallbackGiveUpReason; readonly error: string };
+
+/** Builds the request of one callback attempt in one format, at `now` in epoch milliseconds. */
+export type CallbackEncoder = (delivery: CallbackDelivery, now: number) => CallbackContent;
+
+/**
+ * Returns the encoder of the gateway's own format: the JSON of `callbackBody`, and, when `secret`
+ * is defined, a fresh timestamp and its HMAC-SHA256 signature, as the escalation webhook sends.
+ */
+export function jsonCallbackEncoder(secret: string | undefined): CallbackEncoder {
+  return (delivery, now) => {
+    const body = callbackBody(delivery);
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (secret !== undefined) {
+      const timestamp = Math.floor(now / 1000);
+      headers[webhookHeaders.timestamp] = String(timestamp);
+      headers[webhookHeaders.signature] = signWebhook(secret, timestamp, body);
+    }
+    return { ok: true, body, headers };
+  };
 }
 
 /**
@@ -53,32 +82,26 @@ export function callbackBody(delivery: CallbackDelivery): Buffer {
 }
 
 /**
- * POSTs `body` to the delivery's URL with the headers of the escalation webhook: the event id,
- * and, when a secret is configured, a fresh timestamp and its HMAC-SHA256 signature. Redirects are
- * not followed. Resolves with the outcome and never rejects.
+ * POSTs `content` to the delivery's URL with the event id in `X-SMS-Relay-Event-Id`, whatever the
+ * format. Redirects are not followed. Resolves with the outcome and never rejects.
  */
 export async function postCallback(
   delivery: CallbackDelivery,
-  body: Buffer,
+  content: { readonly body: Buffer; readonly headers: Readonly<Record<string, string>> },
   options: CallbackPostOptions,
 ): Promise<CallbackPostResult> {
   const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
     'User-Agent': 'sms-relay',
+    ...content.headers,
     [webhookHeaders.eventId]: delivery.eventId,
   };
-  if (options.secret !== undefined) {
-    const timestamp = Math.floor(options.now() / 1000);
-    headers[webhookHeaders.timestamp] = String(timestamp);
-    headers[webhookHeaders.signature] = signWebhook(options.secret, timestamp, body);
-  }
 
   const timeout = AbortSignal.timeout(options.timeoutMs);
   try {
     const response = await fetch(delivery.url, {
       method: 'POST',
       headers,
-      body,
+      body: content.body,
       redirect: 'manual',
       signal: AbortSignal.any([timeout, options.signal]),
     });

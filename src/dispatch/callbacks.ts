@@ -1,8 +1,13 @@
 import type { Config } from '../config/index.js';
 import type { CallbackDeliveryOutcome, CallbackGiveUpReason, GatewayEvents } from '../events.js';
 import { fullJitterBackoff } from '../resilience/backoff.js';
-import type { CallbackAttemptResult, CallbackDelivery, MessageStore } from '../store/index.js';
-import { callbackBody, postCallback, type CallbackPostResult } from './callback-request.js';
+import type {
+  CallbackAttemptResult,
+  CallbackDelivery,
+  CallbackFormat,
+  MessageStore,
+} from '../store/index.js';
+import { postCallback, type CallbackEncoder, type CallbackPostResult } from './callback-request.js';
 
 /**
  * Time that a claim outlives the request timeout. A delivery whose result could not be written
@@ -16,8 +21,8 @@ export interface CallbackSenderDependencies {
   readonly events: GatewayEvents;
   readonly now: () => number;
   readonly random: () => number;
-  /** The escalation webhook's secret, which signs callbacks too; unsigned when undefined. */
-  readonly secret: string | undefined;
+  /** The request builder of each callback format. */
+  readonly encoders: Readonly<Record<CallbackFormat, CallbackEncoder>>;
   readonly settings: Config['callbacks'];
 }
 
@@ -26,7 +31,8 @@ export type CallbackErrorHandler = (error: unknown, eventId: string | undefined)
 
 /**
  * Posts status callbacks from the store's outbox in the background, at most
- * `callbacks.concurrency` at once. A 2xx response ends a delivery. 408, 429, 5xx and network
+ * `callbacks.concurrency` at once, each in its message's callback format. A 2xx response ends a
+ * delivery, and a request that its encoder cannot build gives up at once. 408, 429, 5xx and network
  * errors are retried with full-jitter backoff (or the receiver's `Retry-After`), and the next
  * attempt time and the attempt count are stored. A delivery gives up on any other status, after
  * `max_attempts`, or when its next attempt would come more than `max_age_ms` after the status
@@ -142,9 +148,16 @@ export class CallbackSender {
   }
 
   async #deliver(delivery: CallbackDelivery): Promise<void> {
-    const { store, now, settings, secret } = this.deps;
-    const result = await postCallback(delivery, callbackBody(delivery), {
-      secret,
+    const { store, now, settings, encoders } = this.deps;
+    const content = encoders[delivery.format](delivery, now());
+    if (!content.ok) {
+      const { reason, error } = content;
+      await store.finishCallbackAttempt(delivery.eventId, { kind: 'gave_up', at: now(), error });
+      this.#emit(delivery, null, { outcome: 'gave_up', reason, error });
+      return;
+    }
+
+    const result = await postCallback(delivery, content, {
       timeoutMs: settings.timeout_ms,
       now,
       signal: this.#stopping.signal,
@@ -160,13 +173,17 @@ export class CallbackSender {
         nextAttemptAt: at,
         error,
       });
-      this.#emit(delivery, result, { outcome: 'failed_retryable', retry_in_ms: 0, error });
+      this.#emit(delivery, result.httpStatus, {
+        outcome: 'failed_retryable',
+        retry_in_ms: 0,
+        error,
+      });
       return;
     }
 
     const decision = this.#decide(delivery, result, at);
     await store.finishCallbackAttempt(delivery.eventId, decision.result);
-    this.#emit(delivery, result, decision.event);
+    this.#emit(delivery, result.httpStatus, decision.event);
   }
 
   /** Returns what follows an attempt: done, a retry at a stored time, or giving up. */
@@ -202,7 +219,7 @@ export class CallbackSender {
 
   #emit(
     delivery: CallbackDelivery,
-    result: CallbackPostResult,
+    httpStatus: number | null,
     event: CallbackDeliveryOutcome,
   ): void {
     this.deps.events.emit('callback', {
@@ -210,7 +227,7 @@ export class CallbackSender {
       message_id: delivery.messageId,
       status: delivery.status,
       attempt: delivery.attempts,
-      http_status: result.httpStatus,
+      http_status: httpStatus,
       ...event,
     });
   }

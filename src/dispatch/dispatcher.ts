@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.js';
 import type { AttemptRecord, GatewayEvents } from '../events.js';
 import type { Escalator } from '../escalation/escalator.js';
 import type { Route, Router, RoutingResult } from '../routing/router.js';
-import type { MessageStore } from '../store/index.js';
+import type { CallbackFormat, MessageStore } from '../store/index.js';
 import { escalateUnsent } from './escalate.js';
 import { messageResult, storeJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
@@ -24,6 +24,8 @@ export interface OutboundMessage {
   readonly segments: number;
   /** URL that receives each status change of the message after its creation. */
   readonly callbackUrl?: string;
+  /** Format of the requests to `callbackUrl`; `json` when absent. */
+  readonly callbackFormat?: CallbackFormat;
 }
 
 export interface DispatchContext {
@@ -125,6 +127,7 @@ export class Dispatcher {
       createdAt,
       expiresAt: undefined,
       callbackUrl: message.callbackUrl,
+      callbackFormat: message.callbackFormat,
     });
 
     // NOTE: when a later write fails, the message stays in `sending` until the next start, whose

@@ -105,6 +105,7 @@ export class QueueSender {
       createdAt,
       expiresAt: expires,
       callbackUrl: message.callbackUrl,
+      callbackFormat: message.callbackFormat,
     });
     this.#wake();
     return { id, route: route.name, expiresAt: expires };

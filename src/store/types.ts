@@ -14,6 +14,12 @@ export type MessageStatus = 'queued' | 'sending' | 'sent' | 'rejected' | 'failed
 /** The sending mode that the client requested. */
 export type SendMode = 'sync' | 'async';
 
+/**
+ * The format of a message's status callbacks: `json`, the gateway's own signed JSON body, or
+ * `twilio`, Twilio's form-encoded status callback signed with `X-Twilio-Signature`.
+ */
+export type CallbackFormat = 'json' | 'twilio';
+
 /** A message as it is first written, before any attempt. */
 export interface NewMessage {
   readonly id: string;
@@ -35,6 +41,8 @@ export interface NewMessage {
   /** Validity deadline in epoch milliseconds: an async message is not sent after it. */
   readonly expiresAt: number | undefined;
   readonly callbackUrl: string | undefined;
+  /** Format of the status callbacks to `callbackUrl`; `json` when undefined. */
+  readonly callbackFormat?: CallbackFormat | undefined;
 }
 
 /** The end state of a message that left `sending`. */
@@ -196,7 +204,14 @@ export interface CallbackDelivery {
   /** `<message id>:<sequence number of the change>`, the same on every attempt. */
   readonly eventId: string;
   readonly messageId: string;
+  /** Name of the API key that sent the message. */
+  readonly principal: string;
   readonly url: string;
+  readonly format: CallbackFormat;
+  /** The message's recipient in E.164. */
+  readonly to: string;
+  /** The message's sender override; null when each provider's configured sender sent it. */
+  readonly from: string | null;
   readonly status: MessageStatus;
   readonly code: string | null;
   readonly provider: string | null;

@@ -83,6 +83,28 @@ describe('callback outbox', () => {
     expect(claimed[0]?.attempts).toBe(1);
   });
 
+  it('carries the message fields that a format needs', async () => {
+    await store.createMessage(newMessage({ callbackFormat: 'twilio', from: '+15005550006' }));
+    await store.claimDueMessages(2_000, 1);
+
+    const [delivery] = await store.claimDueCallbacks(10_000, 10, 10_000 + LEASE_MS);
+
+    expect(delivery?.format).toBe('twilio');
+    expect(delivery?.principal).toBe('alerting');
+    expect(delivery?.to).toBe('+14155550100');
+    expect(delivery?.from).toBe('+15005550006');
+  });
+
+  it('takes the JSON format by default', async () => {
+    await store.createMessage(newMessage());
+    await store.claimDueMessages(2_000, 1);
+
+    const [delivery] = await store.claimDueCallbacks(10_000, 10, 10_000 + LEASE_MS);
+
+    expect(delivery?.format).toBe('json');
+    expect(delivery?.from).toBeNull();
+  });
+
   it('ignores messages without a callback_url', async () => {
     await store.createMessage(newMessage({ callbackUrl: undefined }));
     await store.claimDueMessages(2_000, 1);

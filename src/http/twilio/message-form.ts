@@ -99,7 +99,15 @@ export function parseMessageForm(
     status_callback: callbackUrl,
     validity_period: validitySeconds,
   });
-  return { message, segments: message.segments, mode: undefined, expiresAt, fingerprint };
+  // Every message of this API gets Twilio's callback format, because its client wrote its
+  // StatusCallback handler for Twilio's requests.
+  return {
+    message: { ...message, callbackFormat: 'twilio' },
+    segments: message.segments,
+    mode: undefined,
+    expiresAt,
+    fingerprint,
+  };
 }
 
 function checkSender(

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/index.js';
 import { problemCodes, type ProblemCode } from '../../errors.js';
-import type { MessageStatus, StoredMessage } from '../../store/index.js';
+import type { MessageStatus, MessageSummary, StoredMessage } from '../../store/index.js';
 import { problemTwilioErrors } from './errors.js';
 import { messageSid } from './sid.js';
 
@@ -106,24 +106,30 @@ function messageError(code: string | null) {
   if (code === null) {
     return { error_code: null, error_message: null };
   }
+  const error = twilioError(code);
+  return { error_code: error.code, error_message: error.message };
+}
+
+/**
+ * Returns the Twilio error code and a short text for the code that a message ended with: the
+ * code of a problem code, 30036 for `expired`, and 20500 for anything else.
+ */
+export function twilioError(code: string): { code: number; message: string } {
   if (Object.hasOwn(problemCodes, code)) {
     const problem = code as ProblemCode;
-    return {
-      error_code: problemTwilioErrors[problem].code,
-      error_message: problemCodes[problem].title,
-    };
+    return { code: problemTwilioErrors[problem].code, message: problemCodes[problem].title };
   }
-  const endState = endStateErrors[code];
-  return endState === undefined
-    ? { error_code: 20500, error_message: code }
-    : { error_code: endState.code, error_message: endState.message };
+  return endStateErrors[code] ?? { code: 20500, message: code };
 }
 
 /**
  * Returns `from` and `messaging_service_sid`: the message's sender override, else the sender
  * configured on the provider that sent or rejected it. Both are null while no provider took it.
  */
-function senderOf(message: StoredMessage, providers: Config['providers']) {
+export function senderOf(
+  message: Pick<MessageSummary, 'from' | 'provider'>,
+  providers: Config['providers'],
+) {
   if (message.from !== null) {
     return { from: message.from, messaging_service_sid: null };
   }

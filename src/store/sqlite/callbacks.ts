@@ -1,11 +1,20 @@
 import type { Database } from 'better-sqlite3';
 
-import type { CallbackAttemptResult, CallbackDelivery, MessageStatus } from '../types.js';
+import type {
+  CallbackAttemptResult,
+  CallbackDelivery,
+  CallbackFormat,
+  MessageStatus,
+} from '../types.js';
 
 interface DeliveryRow {
   event_id: string;
   message_id: string;
+  principal: string;
   url: string;
+  callback_format: string;
+  recipient: string;
+  sender: string | null;
   status: string;
   code: string | null;
   provider: string | null;
@@ -34,8 +43,9 @@ export class CallbackTable {
     // A delivery is claimable only when no earlier change of its message is still pending or
     // being sent, which keeps one message's callbacks in order and one at a time.
     this.#selectDue = db.prepare<[{ now: number; limit: number }], DeliveryRow>(
-      `SELECT d.event_id, d.message_id, d.url, d.status, d.code, d.provider,
-        d.provider_message_id, d.possible_duplicate, m.reference, d.changed_at, d.attempts
+      `SELECT d.event_id, d.message_id, m.principal, d.url, m.callback_format, m.recipient,
+        m.sender, d.status, d.code, d.provider, d.provider_message_id, d.possible_duplicate,
+        m.reference, d.changed_at, d.attempts
         FROM callback_deliveries d JOIN messages m ON m.id = d.message_id
         WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= @now
         AND NOT EXISTS (SELECT 1 FROM callback_deliveries e
@@ -63,7 +73,12 @@ export class CallbackTable {
       return {
         eventId: row.event_id,
         messageId: row.message_id,
+        principal: row.principal,
         url: row.url,
+        // The store writes the format only from the typed values of its contract.
+        format: row.callback_format as CallbackFormat,
+        to: row.recipient,
+        from: row.sender,
         // The trigger copies the status from a status change, which the store writes only from
         // the typed values of its contract.
         status: row.status as MessageStatus,

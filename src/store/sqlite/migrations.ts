@@ -123,6 +123,11 @@ const migrations: readonly string[] = [
     FROM messages WHERE id = NEW.message_id AND callback_url IS NOT NULL;
   END;
   `,
+  // The format of a message's status callbacks. Messages written before this version keep the
+  // gateway's JSON format, which is what they were sent with.
+  `
+  ALTER TABLE messages ADD COLUMN callback_format TEXT NOT NULL DEFAULT 'json';
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -91,6 +91,7 @@ export class SqliteStore implements MessageStore {
         created_at: message.createdAt,
         expires_at: message.expiresAt ?? null,
         callback_url: message.callbackUrl ?? null,
+        callback_format: message.callbackFormat ?? 'json',
       });
       this.#appendStatus(message.id, message.status, null, message.createdAt);
     });
@@ -284,10 +285,10 @@ function prepare(db: Database) {
   return {
     insertMessage: db.prepare(`INSERT INTO messages (id, principal, request_id, mode, route,
       recipient, body, sender, reference, encoding, segments, status, created_at, updated_at,
-      expires_at, callback_url, next_attempt_at)
+      expires_at, callback_url, callback_format, next_attempt_at)
       VALUES (@id, @principal, @request_id, @mode, @route, @recipient, @body, @sender, @reference,
       @encoding, @segments, @status, @created_at, @created_at, @expires_at, @callback_url,
-      CASE WHEN @status = 'queued' THEN @created_at END)`),
+      @callback_format, CASE WHEN @status = 'queued' THEN @created_at END)`),
     updateStatus: db.prepare(
       'UPDATE messages SET status = @status, updated_at = @at WHERE id = @id',
     ),
