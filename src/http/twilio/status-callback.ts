@@ -3,7 +3,13 @@ import { createHmac } from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import type { CallbackEncoder } from '../../dispatch/callback-request.js';
 import type { CallbackDelivery } from '../../store/index.js';
-import { senderOf, twilioError, twilioStatus, TWILIO_API_VERSION } from './resource.js';
+import {
+  senderOf,
+  twilioError,
+  twilioStatus,
+  TWILIO_API_VERSION,
+  type TwilioMessageStatus,
+} from './resource.js';
 import { messageSid } from './sid.js';
 
 /** Header of Twilio's webhook signature. */
@@ -30,7 +36,7 @@ export function twilioSignature(
  * SID of the Twilio-compatible API, and `SmsSid` and `SmsStatus` repeat `MessageSid` and
  * `MessageStatus`, as Twilio sends them. `From` and `MessagingServiceSid` are those of the
  * Message resource, and each is left out when the resource has null. `ErrorCode` is present
- * only when the change has a code.
+ * only on a `failed` change.
  */
 export function statusCallbackParameters(
   delivery: CallbackDelivery,
@@ -55,10 +61,27 @@ export function statusCallbackParameters(
   if (sender.messaging_service_sid !== null) {
     params['MessagingServiceSid'] = sender.messaging_service_sid;
   }
-  if (delivery.code !== null) {
+  if (delivery.code !== null && carriesErrorCode(status)) {
     params['ErrorCode'] = String(twilioError(delivery.code).code);
   }
   return params;
+}
+
+/**
+ * Returns true for the statuses whose callback carries the change's code as `ErrorCode`. A code on
+ * another status is no error, such as `recovered` on a `sent` that start-up recovery wrote.
+ */
+function carriesErrorCode(status: TwilioMessageStatus): boolean {
+  // No default case, so that the compiler reports a status added to TwilioMessageStatus here.
+  // Twilio sends ErrorCode with `failed` and `undelivered`.
+  switch (status) {
+    case 'failed':
+      return true;
+    case 'queued':
+    case 'sending':
+    case 'sent':
+      return false;
+  }
 }
 
 /**

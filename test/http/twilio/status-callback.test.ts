@@ -115,6 +115,17 @@ describe('statusCallbackParameters', () => {
     expect(params['MessageStatus']).toBe('failed');
     expect(params['ErrorCode']).toBe(errorCode);
   });
+
+  it('leaves out ErrorCode of a recovered sent', () => {
+    const params = statusCallbackParameters(
+      delivery({ status: 'sent', code: 'recovered' }),
+      ACCOUNT,
+      config.providers,
+    );
+
+    expect(params['MessageStatus']).toBe('sent');
+    expect(params['ErrorCode']).toBeUndefined();
+  });
 });
 
 describe('twilioCallbackEncoder', () => {
