@@ -121,9 +121,13 @@ async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<vo
   gateway.retention.start((pruned, error) => {
     if (error !== undefined) {
       logger.error({ err: error }, 'pruning old messages failed');
-    } else if (pruned && pruned.messages + pruned.idempotencyKeys > 0) {
+    } else if (pruned && pruned.messages + pruned.idempotencyKeys + pruned.pendingDeliveryReports) {
       logger.info(
-        { messages: pruned.messages, idempotency_keys: pruned.idempotencyKeys },
+        {
+          messages: pruned.messages,
+          idempotency_keys: pruned.idempotencyKeys,
+          pending_delivery_reports: pruned.pendingDeliveryReports,
+        },
         'pruned old messages',
       );
     }

@@ -17,6 +17,7 @@ export function storeJournal(store: MessageStore, messageId: string): AttemptJou
         providerCode: attempt.provider_code,
         durationMs: attempt.duration_ms,
         endedAt: attempt.endedAt,
+        providerMessageId: attempt.providerMessageId,
       }),
   };
 }

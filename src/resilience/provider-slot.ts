@@ -41,7 +41,9 @@ export interface MessageAttempts {
  */
 export interface AttemptJournal {
   attemptStarted(attempt: { number: number; provider: string; startedAt: number }): Promise<void>;
-  attemptEnded(attempt: AttemptRecord & { number: number; endedAt: number }): Promise<void>;
+  attemptEnded(
+    attempt: AttemptRecord & { number: number; endedAt: number; providerMessageId: string | null },
+  ): Promise<void>;
 }
 
 /** The result of one slot's turn with one message. */
@@ -74,10 +76,15 @@ export class ProviderSlot {
   #cooldownUntil = 0;
   #drained = false;
 
+  /**
+   * @param statusCallbackUrl - the gateway's URL for this provider's status callbacks, passed
+   *   with every attempt; undefined when no public base URL is configured.
+   */
   constructor(
     readonly provider: SmsProvider,
     readonly settings: SlotSettings,
     private readonly deps: SlotDependencies,
+    private readonly statusCallbackUrl?: string,
   ) {
     this.breaker = new ProviderBreaker(provider.id, settings.breaker, deps.now, (transition) =>
       deps.events.emit('breaker', transition),
@@ -218,8 +225,15 @@ export class ProviderSlot {
       0,
       Math.min(this.settings.attempt_timeout_ms, message.deadline - started),
     );
+    const request: SendRequest = {
+      ...base,
+      attempt: number,
+      ...(this.statusCallbackUrl === undefined
+        ? {}
+        : { statusCallbackUrl: this.statusCallbackUrl }),
+    };
     const outcome = await runWithTimeout(
-      (signal) => this.provider.send({ ...base, attempt: number }, signal, { timeoutMs }),
+      (signal) => this.provider.send(request, signal, { timeoutMs }),
       timeoutMs,
     );
     const durationMs = this.deps.now() - started;
@@ -232,7 +246,12 @@ export class ProviderSlot {
       provider_code: error?.providerCode ?? null,
       duration_ms: durationMs,
     };
-    await message.journal?.attemptEnded({ ...record, number, endedAt: started + durationMs });
+    await message.journal?.attemptEnded({
+      ...record,
+      number,
+      endedAt: started + durationMs,
+      providerMessageId: outcome.ok ? outcome.result.providerMessageId : null,
+    });
     message.attempts.push(record);
     this.deps.events.emit('attempt', {
       ...record,

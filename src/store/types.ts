@@ -1,15 +1,26 @@
+import type {
+  DeliveryFailureClass,
+  DeliveryReport,
+  DeliveryStatus,
+} from '../../providers/delivery.js';
 import type { AttemptOutcome } from '../events.js';
 
 /**
- * The state of a message.
+ * The state of a message. `messageStatusRank` in `status.ts` orders them.
  *
  * - `queued`: accepted in async mode and waiting for the background sender.
  * - `sending`: a sender is routing it now.
- * - `sent`: a provider accepted it.
+ * - `sent`: a provider accepted it, and no final delivery report has arrived.
+ * - `delivered`: the provider reported it delivered.
+ * - `undelivered`: the provider accepted it and then reported that the carrier could not deliver
+ *   it; `code` is the failure class, such as `recipient_failure`.
  * - `rejected`: a provider rejected it (`rejected` class); `code` names the reason.
- * - `failed`: no provider sent it; `code` names the routing result, such as `all_providers_failed`.
+ * - `failed`: no provider sent it, and `code` names the routing result, such as
+ *   `all_providers_failed`. Or a provider accepted it and then reported that it could not send
+ *   it, and `code` is the failure class, such as `account_failure`.
  */
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'rejected' | 'failed';
+export type MessageStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'rejected' | 'failed';
 
 /** The sending mode that the client requested. */
 export type SendMode = 'sync' | 'async';
@@ -37,9 +48,9 @@ export interface NewMessage {
   readonly callbackUrl: string | undefined;
 }
 
-/** The end state of a message that left `sending`. */
+/** The end state of a message that left `sending`, as routing decided it. */
 export interface MessageResult {
-  readonly status: Exclude<MessageStatus, 'queued' | 'sending'>;
+  readonly status: Extract<MessageStatus, 'sent' | 'rejected' | 'failed'>;
   /** Problem code for `rejected` and `failed`; null for `sent`. */
   readonly code: string | null;
   readonly provider: string | null;
@@ -69,6 +80,17 @@ export interface AttemptEnd {
   readonly durationMs: number;
   /** Epoch milliseconds. */
   readonly endedAt: number;
+  /** The provider's id of the message, for a `sent` attempt; delivery reports are matched on it. */
+  readonly providerMessageId?: string | null;
+}
+
+/** What the provider last reported about one accepted attempt. */
+export interface AttemptDelivery {
+  readonly status: DeliveryStatus;
+  readonly providerCode: string | null;
+  readonly failureClass: DeliveryFailureClass | null;
+  /** When the gateway received the report, epoch milliseconds. */
+  readonly at: number;
 }
 
 /** One attempt as stored; `outcome` is null while it has no end. */
@@ -81,12 +103,17 @@ export interface StoredAttempt {
   readonly httpStatus: number | null;
   readonly providerCode: string | null;
   readonly durationMs: number | null;
+  readonly providerMessageId: string | null;
+  /** Null until a provider reports on this attempt. */
+  readonly delivery: AttemptDelivery | null;
 }
 
 /** One entry of a message's status history. */
 export interface StatusChange {
   readonly status: MessageStatus;
   readonly code: string | null;
+  /** The provider's error code of a delivery report, such as Twilio `30003`; null otherwise. */
+  readonly providerCode: string | null;
   readonly at: number;
 }
 
@@ -172,8 +199,8 @@ export interface RecoveryReport {
   /** Attempts that had started and had no end; now `ambiguous`. */
   readonly ambiguousAttempts: number;
   /**
-   * Messages in `sending` with an attempt that a provider accepted; now `sent`, without the
-   * provider's message id, which was not yet written.
+   * Messages in `sending` with an attempt that a provider accepted; now `sent` with that attempt's
+   * provider and message id, and with the status its delivery reports gave it.
    */
   readonly finished: number;
   /** Async messages that were being sent; queued again. */
@@ -188,7 +215,44 @@ export interface RecoveryReport {
 export interface PruneReport {
   readonly messages: number;
   readonly idempotencyKeys: number;
+  /** Delivery reports that matched no attempt before they expired. */
+  readonly pendingDeliveryReports: number;
 }
+
+/** A provider's delivery report as a webhook received it, ready to record. */
+export interface NewDeliveryReport extends DeliveryReport {
+  /** Provider type, such as `twilio`; the report's identity is this type with its other fields. */
+  readonly source: string;
+  /** Ids of the configured providers the report may belong to (the account matched). */
+  readonly providers: readonly string[];
+  /** Epoch milliseconds. */
+  readonly receivedAt: number;
+  /** Until when a report that matches no attempt yet is kept, epoch milliseconds. */
+  readonly pendingUntil: number;
+}
+
+/**
+ * What recording a delivery report did.
+ *
+ * - `duplicate`: the same report (source, message id, provider status and code) was recorded
+ *   before; nothing changed.
+ * - `pending`: no attempt has this provider message id yet; the report is kept until its
+ *   `pendingUntil` and applied when the attempt's end is written.
+ * - `recorded`: the report belongs to attempt `attempt` of message `messageId`. `attemptChanged`
+ *   is false for a report that does not advance the attempt's delivery status (a late `sent`
+ *   after `delivered`, say); `messageStatus` is the message's status afterwards.
+ */
+export type DeliveryReportOutcome =
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'pending' }
+  | {
+      readonly kind: 'recorded';
+      readonly messageId: string;
+      readonly attempt: number;
+      readonly attemptChanged: boolean;
+      readonly messageChanged: boolean;
+      readonly messageStatus: MessageStatus;
+    };
 
 /** A recipient who asked a provider to stop messages from one sender. */
 export interface OptOut {
@@ -254,10 +318,27 @@ export interface MessageStore {
   createMessage(message: NewMessage): Promise<void>;
   /** Moves a message to `sending`, `queued` or an end state and appends to its history. */
   updateStatus(id: string, status: MessageStatus, at: number): Promise<void>;
-  /** Writes the end state of a message and appends it to its history. */
+  /**
+   * Writes the end state of a message and appends it to its history. For `sent`, when delivery
+   * reports already reached the accepted attempt, the message then takes the status they give it,
+   * with a second history entry.
+   */
   finishMessage(id: string, result: MessageResult): Promise<void>;
   recordAttemptStart(start: AttemptStart): Promise<void>;
+  /**
+   * Writes the end of an attempt. When it carries a provider message id, delivery reports kept for
+   * that id (see `recordDeliveryReport`) are applied to the attempt in the same transaction.
+   */
   recordAttemptEnd(end: AttemptEnd): Promise<void>;
+  /**
+   * Records a provider's delivery report, in one transaction: a repeated report changes nothing,
+   * a report for an unknown provider message id is kept until `pendingUntil`, and any other
+   * report moves its attempt's delivery status forward (see `messageStatusRank`). When that
+   * attempt is the message's accepted one and the message has left `sending`, the message status
+   * moves forward too, with a history entry that carries the failure class as `code` and the
+   * provider's code.
+   */
+  recordDeliveryReport(report: NewDeliveryReport): Promise<DeliveryReportOutcome>;
   /** Returns the message with its history and attempts, if `principal` sent it. */
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined>;
   /** Lists the messages of `principal`, newest first. */
@@ -286,8 +367,9 @@ export interface MessageStore {
    */
   recoverInterrupted(now: number): Promise<RecoveryReport>;
   /**
-   * Deletes sent, rejected and failed messages last changed before `before`, with their attempts
-   * and history, and idempotency keys expired at `now`.
+   * Deletes messages in an end state (sent, delivered, undelivered, rejected, failed) last changed
+   * before `before`, with their attempts, history and delivery reports, and idempotency keys and
+   * pending delivery reports expired at `now`.
    */
   prune(before: number, now: number): Promise<PruneReport>;
   /** Records an opt-out; a second one for the same pair keeps the first. */

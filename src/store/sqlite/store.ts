@@ -8,6 +8,7 @@ import type {
   AttemptEnd,
   AttemptStart,
   ClaimedMessage,
+  DeliveryReportOutcome,
   IdempotencyClaim,
   IdempotencyClaimRequest,
   MessageFilter,
@@ -15,6 +16,7 @@ import type {
   MessageResult,
   MessageStatus,
   MessageStore,
+  NewDeliveryReport,
   NewMessage,
   OptOut,
   PruneReport,
@@ -22,11 +24,13 @@ import type {
   StoredMessage,
   StoredResponse,
 } from '../types.js';
+import { DeliveryTable } from './delivery.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
 import { OptOutTable } from './opt-outs.js';
 import { QueueTable } from './queue.js';
 import {
+  attemptColumns,
   summaryColumns,
   toAttempt,
   toStatusChange,
@@ -50,6 +54,7 @@ export class SqliteStore implements MessageStore {
   readonly #idempotency: IdempotencyTable;
   readonly #queue: QueueTable;
   readonly #optOuts: OptOutTable;
+  readonly #delivery: DeliveryTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -64,7 +69,8 @@ export class SqliteStore implements MessageStore {
     migrate(this.db);
     this.#statements = prepare(this.db);
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
-    this.#queue = new QueueTable(this.db);
+    this.#delivery = new DeliveryTable(this.db);
+    this.#queue = new QueueTable(this.db, this.#delivery);
     this.#optOuts = new OptOutTable(this.db);
   }
 
@@ -110,6 +116,9 @@ export class SqliteStore implements MessageStore {
         at: result.at,
       });
       this.#appendStatus(id, result.status, result.code, result.at);
+      if (result.status === 'sent') {
+        this.#delivery.promote(id, result.at);
+      }
     });
   }
 
@@ -134,8 +143,16 @@ export class SqliteStore implements MessageStore {
         provider_code: end.providerCode,
         duration_ms: end.durationMs,
         ended_at: end.endedAt,
+        provider_message_id: end.providerMessageId ?? null,
       });
+      if (end.providerMessageId) {
+        this.#delivery.applyPending(end.messageId, end.number, end.endedAt);
+      }
     });
+  }
+
+  recordDeliveryReport(report: NewDeliveryReport): Promise<DeliveryReportOutcome> {
+    return this.#run(() => this.#delivery.record(report));
   }
 
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
@@ -284,16 +301,18 @@ function prepare(db: Database) {
     insertAttempt: db.prepare(`INSERT INTO attempts (message_id, number, provider, started_at)
       VALUES (@message_id, @number, @provider, @started_at)`),
     endAttempt: db.prepare(`UPDATE attempts SET ended_at = @ended_at, outcome = @outcome,
-      http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms
+      http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms,
+      provider_message_id = @provider_message_id
       WHERE message_id = @message_id AND number = @number`),
     selectMessage: db.prepare(
       `SELECT ${summaryColumns}, body FROM messages WHERE id = @id AND principal = @principal`,
     ),
     selectHistory: db.prepare(
-      'SELECT status, code, at FROM status_changes WHERE message_id = @id ORDER BY seq',
+      `SELECT status, code, provider_code, at FROM status_changes WHERE message_id = @id
+        ORDER BY seq`,
     ),
-    selectAttempts: db.prepare(`SELECT number, provider, started_at, ended_at, outcome,
-      http_status, provider_code, duration_ms FROM attempts WHERE message_id = @id
-      ORDER BY number`),
+    selectAttempts: db.prepare(
+      `SELECT ${attemptColumns} FROM attempts WHERE message_id = @id ORDER BY number`,
+    ),
   };
 }
