@@ -5,6 +5,7 @@ export const problemCodes = {
   invalid_request: { status: 400, title: 'Invalid request' },
   unknown_route: { status: 400, title: 'Unknown route' },
   unauthorized: { status: 401, title: 'Unauthorized' },
+  invalid_signature: { status: 403, title: 'Invalid signature' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   payload_too_large: { status: 413, title: 'Payload too large' },

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 
 import type { ErrorClass } from '../providers/contract.js';
+import type { DeliveryFailureClass, DeliveryStatus } from '../providers/delivery.js';
 import type { DeliveryOutcome, EscalationChannelName, EscalationKind } from './escalation/types.js';
 import type { BreakerTransition } from './resilience/breaker.js';
 import type { RoutingResult } from './routing/router.js';
+import type { DeliveryReportOutcome, MessageStatus } from './store/types.js';
 
 /** The outcome of an attempt: `sent` or an error class. */
 export type AttemptOutcome = 'sent' | ErrorClass;
@@ -55,6 +57,25 @@ export interface MessageOutcomeEvent {
   readonly escalated_to: readonly string[];
 }
 
+/** A provider's delivery report and what recording it did. */
+export interface DeliveryReportEvent {
+  /** Provider type that sent the report, such as `twilio`. */
+  readonly source: string;
+  readonly provider_message_id: string;
+  readonly status: DeliveryStatus;
+  readonly provider_status: string;
+  readonly provider_code: string | null;
+  readonly failure_class: DeliveryFailureClass | null;
+  /** `recorded`, `duplicate` (seen before), or `pending` (no attempt has this id yet). */
+  readonly result: DeliveryReportOutcome['kind'];
+  readonly message_id?: string;
+  readonly attempt?: number;
+  /** False when the report did not advance the attempt, such as a late `sent`. */
+  readonly attempt_changed?: boolean;
+  readonly message_status?: MessageStatus;
+  readonly message_changed?: boolean;
+}
+
 /** One outcome of handing one escalation event to one channel. */
 export interface EscalationDeliveryEvent {
   readonly channel: EscalationChannelName;
@@ -92,6 +113,7 @@ export interface GatewayEventMap {
   escalation: [EscalationDeliveryEvent];
   escalation_verify: [EscalationVerifyEvent];
   message: [MessageOutcomeEvent];
+  delivery: [DeliveryReportEvent];
 }
 
 /** The one event bus of a gateway instance. */

@@ -1,6 +1,8 @@
 import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
+import { statusCallbackUrl } from './delivery/paths.js';
+import { DeliveryTracker } from './delivery/tracker.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { CallbackNotifier } from './dispatch/callbacks.js';
 import { OptOutPolicy } from './dispatch/opt-outs.js';
@@ -37,6 +39,8 @@ export interface Gateway {
   readonly optOuts: OptOutPolicy;
   /** Status callbacks to clients' `callback_url`. */
   readonly callbacks: CallbackNotifier;
+  /** Records the delivery reports that providers post to the webhooks. */
+  readonly delivery: DeliveryTracker;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -72,7 +76,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       continue;
     }
     const provider = createProvider(providerConfig, { now, random });
-    slots.set(provider.id, new ProviderSlot(provider, providerConfig, { now, random, events }));
+    const callbackUrl = statusCallbackUrl(config.server.public_base_url, providerConfig.type);
+    const slot = new ProviderSlot(provider, providerConfig, { now, random, events }, callbackUrl);
+    slots.set(provider.id, slot);
   }
 
   const routes: Route[] = Object.entries(config.routes).map(([name, settings]) => ({
@@ -104,6 +110,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     routes: config.routes,
     settings: config.queue,
   });
+  const delivery = new DeliveryTracker(store, events, now, config.store.pending_report_ttl_ms);
   const retention = new Retention(store, config.store, now);
   const metrics = createMetrics(events, {
     slots,
@@ -121,6 +128,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     retention,
     optOuts,
     callbacks,
+    delivery,
     escalator,
     errorLog,
     store,

@@ -15,6 +15,8 @@ import { messageRoutes } from './messages.js';
 import { problem, problemResponse } from './problem.js';
 import { requestId } from './request-id.js';
 import { statusRoutes } from './status-routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { deliveryWebhookPaths } from '../delivery/paths.js';
 
 /** Largest request body the API reads. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -33,6 +35,9 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/admin/providers/:id/simulate': 'POST',
   '/admin/opt-outs': 'GET, HEAD',
   '/admin/opt-outs/:sender/:recipient': 'DELETE',
+  [deliveryWebhookPaths.twilio]: 'POST',
+  [deliveryWebhookPaths.vonage]: 'GET, HEAD, POST',
+  [deliveryWebhookPaths.vonageAlias]: 'GET, HEAD, POST',
   ...Object.fromEntries(
     providerActions.map((action) => [`/admin/providers/:id/${action}`, 'POST']),
   ),
@@ -77,6 +82,7 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   app.use('/v1/*', bearerAuth(apiKeys, 'API key'));
   app.route('/v1', messageRoutes(gateway, options.logger));
   app.route('/v1', messageStatusRoutes(gateway));
+  app.route('/', webhookRoutes(gateway, options.logger));
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
   app.route('/admin', adminRoutes(gateway, options.logger));
   app.route('/admin', optOutRoutes(gateway, options.logger));

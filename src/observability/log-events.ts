@@ -27,6 +27,10 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
     logger.warn(event, 'attempt failed');
   });
   events.on('retry', (event) => logger.info(event, 'retry scheduled'));
+  events.on('delivery', (event) => {
+    const failed = event.status === 'undelivered' || event.status === 'failed';
+    logger[failed ? 'warn' : 'info'](event, `delivery report ${event.result}`);
+  });
   events.on('cooldown', (event) =>
     logger.warn({ ...event, until: new Date(event.until).toISOString() }, 'provider cooling down'),
   );
