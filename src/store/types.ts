@@ -58,6 +58,11 @@ export interface MessageResult {
   readonly possibleDuplicate: boolean;
   /** Epoch milliseconds. */
   readonly at: number;
+  /**
+   * For `sent`: when to check for a final delivery status (the route's `final_status_timeout_ms`
+   * after `at`), epoch milliseconds; undefined when the route sets no timeout.
+   */
+  readonly finalStatusDueAt?: number;
 }
 
 /** The start of one attempt, written before the provider is called. */
@@ -68,6 +73,8 @@ export interface AttemptStart {
   readonly provider: string;
   /** Epoch milliseconds. */
   readonly startedAt: number;
+  /** True when the attempt belongs to a resend after a delivery failure or timeout. */
+  readonly resend?: boolean;
 }
 
 /** The end of one attempt, written once the provider responded or the attempt timed out. */
@@ -106,6 +113,10 @@ export interface StoredAttempt {
   readonly providerMessageId: string | null;
   /** Null until a provider reports on this attempt. */
   readonly delivery: AttemptDelivery | null;
+  /** True when the attempt belongs to a resend. */
+  readonly resend: boolean;
+  /** True when a resend replaced this accepted attempt; its reports no longer move the message. */
+  readonly superseded: boolean;
 }
 
 /** One entry of a message's status history. */
@@ -203,7 +214,7 @@ export interface RecoveryReport {
    * provider and message id, and with the status its delivery reports gave it.
    */
   readonly finished: number;
-  /** Async messages that were being sent; queued again. */
+  /** Async messages and resends that were being sent; queued again. */
   readonly requeued: readonly string[];
   /** Sync messages that were being sent; their client got no response, so they are `failed`. */
   readonly interrupted: readonly string[];
@@ -217,6 +228,41 @@ export interface PruneReport {
   readonly idempotencyKeys: number;
   /** Delivery reports that matched no attempt before they expired. */
   readonly pendingDeliveryReports: number;
+}
+
+/**
+ * A message due for a delivery check: its final status did not arrive in time (`status` is still
+ * `sent`), or its provider reported a failure (`undelivered` or `failed`, with the failure class
+ * as `code`).
+ */
+export interface DeliveryCheck {
+  readonly id: string;
+  readonly route: string;
+  readonly status: MessageStatus;
+  readonly code: string | null;
+  /** The provider that accepted the message. */
+  readonly provider: string | null;
+  /** Number of the attempt that the provider accepted. */
+  readonly attempt: number | null;
+  /** Providers that accepted the message or may have it (an ambiguous attempt), in any pass. */
+  readonly usedProviders: readonly string[];
+  /** Validity deadline, epoch milliseconds; null for a sync message. */
+  readonly expiresAt: number | null;
+}
+
+/** A resend of a message through another provider, as a delivery check decided it. */
+export interface ResendRequest {
+  readonly id: string;
+  /** The accepted attempt that the resend supersedes. */
+  readonly attempt: number;
+  /** The message status the check saw; the resend is skipped when it changed since. */
+  readonly expectedStatus: MessageStatus;
+  /** History code of the resend, such as `resend_after_failure`. */
+  readonly code: string;
+  /** Epoch milliseconds; the message is due in the queue at once. */
+  readonly at: number;
+  /** Validity deadline for a message that has none (a sync message), epoch milliseconds. */
+  readonly expiresAt: number;
 }
 
 /** A provider's delivery report as a webhook received it, ready to record. */
@@ -339,6 +385,21 @@ export interface MessageStore {
    * provider's code.
    */
   recordDeliveryReport(report: NewDeliveryReport): Promise<DeliveryReportOutcome>;
+  /**
+   * Lists up to `limit` messages due for a delivery check at `now`, oldest due first. A message
+   * becomes due when its provider reports a failure, or at the `finalStatusDueAt` of its result
+   * when no final status arrived by then; `delivered` ends the check.
+   */
+  listDeliveryChecks(now: number, limit: number): Promise<DeliveryCheck[]>;
+  /**
+   * Puts a message back in the queue for a resend, in one transaction: marks its accepted attempt
+   * superseded, flags the message `possible_duplicate`, gives it `expiresAt` when it has no
+   * deadline, and appends `queued` with `code` to its history. Resolves false, changing nothing,
+   * when the message is no longer due or its status is no longer `expectedStatus`.
+   */
+  resendMessage(resend: ResendRequest): Promise<boolean>;
+  /** Ends the delivery check of a message without a resend. */
+  clearDeliveryCheck(id: string): Promise<void>;
   /** Returns the message with its history and attempts, if `principal` sent it. */
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined>;
   /** Lists the messages of `principal`, newest first. */
@@ -361,9 +422,9 @@ export interface MessageStore {
   requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void>;
   /**
    * Repairs what a crash left, once at start-up before any sender runs: attempts with a start and
-   * no end become `ambiguous`; messages in `sending` with a sent attempt become `sent`; other
-   * async messages in `sending` are queued again (due at once), and other sync messages in
-   * `sending` become `failed` with code `interrupted`.
+   * no end become `ambiguous`; messages in `sending` with a sent attempt that no resend superseded
+   * become `sent`; other async messages and resends in `sending` are queued again (due at once),
+   * and other sync messages in `sending` become `failed` with code `interrupted`.
    */
   recoverInterrupted(now: number): Promise<RecoveryReport>;
   /**

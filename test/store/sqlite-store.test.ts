@@ -121,6 +121,8 @@ describe('SqliteStore messages', () => {
       durationMs: 40,
       providerMessageId: null,
       delivery: null,
+      resend: false,
+      superseded: false,
     });
   });
 

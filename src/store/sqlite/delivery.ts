@@ -11,6 +11,7 @@ interface AttemptMatch {
   provider: string;
   provider_message_id: string;
   delivery_status: DeliveryStatus | null;
+  superseded: number;
 }
 
 interface MessageState {
@@ -172,8 +173,10 @@ export class DeliveryTable {
       failure_class: report.failureClass,
       at,
     });
-    // Only the attempt whose provider message id the message carries decides the message status.
+    // Only the attempt whose provider message id the message carries decides the message status,
+    // and a resend supersedes it.
     const isAccepted =
+      attempt.superseded === 0 &&
       message.provider === attempt.provider &&
       message.provider_message_id === attempt.provider_message_id;
     if (!isAccepted || !this.#moveMessage(attempt.message_id, message.status, report, at)) {
@@ -184,7 +187,8 @@ export class DeliveryTable {
 
   /**
    * Moves a message that has left `sending` to the status that `delivery` means, when that ranks
-   * higher, and appends the change to its history. Returns true when it moved.
+   * higher, and appends the change to its history. A failure makes the message due for a delivery
+   * check at once, and `delivered` ends the check. Returns true when it moved.
    */
   #moveMessage(id: string, current: MessageStatus, delivery: Delivery, at: number): boolean {
     const target = messageStatusOf(delivery.status);
@@ -235,12 +239,13 @@ function prepare(db: Database) {
     findAttempt: db.prepare<
       [{ provider_message_id: string; providers: string }],
       AttemptMatch
-    >(`SELECT message_id, number, provider, provider_message_id, delivery_status FROM attempts
-      WHERE provider_message_id = @provider_message_id
+    >(`SELECT message_id, number, provider, provider_message_id, delivery_status, superseded
+      FROM attempts WHERE provider_message_id = @provider_message_id
         AND provider IN (SELECT value FROM json_each(@providers))
       ORDER BY started_at DESC LIMIT 1`),
     selectAttempt: db.prepare<[{ message_id: string; number: number }], AttemptMatch>(
-      `SELECT message_id, number, provider, provider_message_id, delivery_status FROM attempts
+      `SELECT message_id, number, provider, provider_message_id, delivery_status, superseded
+        FROM attempts
         WHERE message_id = @message_id AND number = @number AND provider_message_id IS NOT NULL`,
     ),
     selectPending: db.prepare<
@@ -263,14 +268,17 @@ function prepare(db: Database) {
       }
     >(`SELECT delivery_status, delivery_provider_code, delivery_failure_class FROM attempts
       WHERE message_id = @message_id AND provider = @provider
-        AND provider_message_id = @provider_message_id
+        AND provider_message_id = @provider_message_id AND superseded = 0
       ORDER BY number DESC LIMIT 1`),
     updateAttemptDelivery: db.prepare(`UPDATE attempts SET delivery_status = @status,
       delivery_provider_code = @provider_code, delivery_failure_class = @failure_class,
       delivery_at = @at WHERE message_id = @message_id AND number = @number`),
-    updateMessageStatus: db.prepare(
-      'UPDATE messages SET status = @status, code = @code, updated_at = @at WHERE id = @id',
-    ),
+    updateMessageStatus: db.prepare(`UPDATE messages SET status = @status, code = @code,
+      updated_at = @at, delivery_check_at = CASE
+        WHEN @status IN ('undelivered', 'failed') THEN @at
+        WHEN @status = 'delivered' THEN NULL
+        ELSE delivery_check_at END
+      WHERE id = @id`),
     insertStatus: db.prepare(`INSERT INTO status_changes (message_id, seq, status, code,
       provider_code, at) VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes
       WHERE message_id = @id), @status, @code, @provider_code, @at)`),

@@ -115,6 +115,13 @@ const migrations: readonly string[] = [
     WHERE message_id IS NULL;
   CREATE INDEX delivery_reports_by_message ON delivery_reports (message_id);
   `,
+  `
+  ALTER TABLE attempts ADD COLUMN resend INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE attempts ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN delivery_check_at INTEGER;
+  CREATE INDEX messages_delivery_check ON messages (delivery_check_at)
+    WHERE delivery_check_at IS NOT NULL;
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -53,7 +53,8 @@ export class QueueTable {
       { provider: string; provider_message_id: string | null }
     >(
       `SELECT provider, provider_message_id FROM attempts
-        WHERE message_id = @id AND outcome = 'sent' ORDER BY number DESC LIMIT 1`,
+        WHERE message_id = @id AND outcome = 'sent' AND superseded = 0
+        ORDER BY number DESC LIMIT 1`,
     );
     this.#finishSent = db.prepare(`UPDATE messages SET status = 'sent', provider = @provider,
       provider_message_id = @provider_message_id,
@@ -100,16 +101,19 @@ export class QueueTable {
           duration_ms = @now - started_at WHERE ended_at IS NULL`,
       )
       .run({ now });
+    // A resend runs from the queue whatever the mode, because its client has its answer already.
     const sending = this.db
-      .prepare<[], { id: string; mode: string }>(
-        "SELECT id, mode FROM messages WHERE status = 'sending' ORDER BY created_at",
+      .prepare<[], { id: string; mode: string; resend: number }>(
+        `SELECT id, mode, EXISTS (SELECT 1 FROM attempts
+          WHERE message_id = messages.id AND superseded = 1) AS resend
+          FROM messages WHERE status = 'sending' ORDER BY created_at`,
       )
       .all();
 
     const requeued: string[] = [];
     const interrupted: string[] = [];
     let finished = 0;
-    for (const { id, mode } of sending) {
+    for (const { id, mode, resend } of sending) {
       // A crash between a provider's acceptance and the final write leaves a sent attempt on a
       // message in `sending`. Sending it again would duplicate it, so it is finished as sent.
       const accepted = this.#selectSentAttempt.get({ id });
@@ -123,7 +127,7 @@ export class QueueTable {
         this.#insertStatus.run({ id, status: 'sent', code: 'recovered', at: now });
         this.delivery.promote(id, now);
         finished += 1;
-      } else if (mode === 'async') {
+      } else if (mode === 'async' || resend === 1) {
         this.db
           .prepare(
             "UPDATE messages SET status = 'queued', next_attempt_at = @now, updated_at = @now WHERE id = @id",

@@ -46,6 +46,8 @@ export interface AttemptRow {
   delivery_provider_code: string | null;
   delivery_failure_class: string | null;
   delivery_at: number | null;
+  resend: number;
+  superseded: number;
 }
 
 export interface StatusRow {
@@ -58,7 +60,7 @@ export interface StatusRow {
 /** The `attempts` columns that `AttemptRow` maps, for SELECT lists. */
 export const attemptColumns = `number, provider, started_at, ended_at, outcome, http_status,
   provider_code, duration_ms, provider_message_id, delivery_status, delivery_provider_code,
-  delivery_failure_class, delivery_at`;
+  delivery_failure_class, delivery_at, resend, superseded`;
 
 /** The `messages` columns that `MessageRow` maps, for SELECT lists. */
 export const summaryColumns = `id, principal, request_id, mode, route, recipient, sender, reference,
@@ -103,6 +105,8 @@ export function toAttempt(row: AttemptRow): StoredAttempt {
     durationMs: row.duration_ms,
     providerMessageId: row.provider_message_id,
     delivery: toDelivery(row),
+    resend: row.resend === 1,
+    superseded: row.superseded === 1,
   };
 }
 

@@ -8,6 +8,7 @@ import type {
   AttemptEnd,
   AttemptStart,
   ClaimedMessage,
+  DeliveryCheck,
   DeliveryReportOutcome,
   IdempotencyClaim,
   IdempotencyClaimRequest,
@@ -21,9 +22,11 @@ import type {
   OptOut,
   PruneReport,
   RecoveryReport,
+  ResendRequest,
   StoredMessage,
   StoredResponse,
 } from '../types.js';
+import { DeliveryCheckTable } from './delivery-checks.js';
 import { DeliveryTable } from './delivery.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
@@ -55,6 +58,7 @@ export class SqliteStore implements MessageStore {
   readonly #queue: QueueTable;
   readonly #optOuts: OptOutTable;
   readonly #delivery: DeliveryTable;
+  readonly #deliveryChecks: DeliveryCheckTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -70,6 +74,7 @@ export class SqliteStore implements MessageStore {
     this.#statements = prepare(this.db);
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
     this.#delivery = new DeliveryTable(this.db);
+    this.#deliveryChecks = new DeliveryCheckTable(this.db);
     this.#queue = new QueueTable(this.db, this.#delivery);
     this.#optOuts = new OptOutTable(this.db);
   }
@@ -114,6 +119,7 @@ export class SqliteStore implements MessageStore {
         provider_message_id: result.providerMessageId,
         possible_duplicate: result.possibleDuplicate ? 1 : 0,
         at: result.at,
+        delivery_check_at: result.status === 'sent' ? (result.finalStatusDueAt ?? null) : null,
       });
       this.#appendStatus(id, result.status, result.code, result.at);
       if (result.status === 'sent') {
@@ -129,6 +135,7 @@ export class SqliteStore implements MessageStore {
         number: start.number,
         provider: start.provider,
         started_at: start.startedAt,
+        resend: start.resend ? 1 : 0,
       });
     });
   }
@@ -153,6 +160,18 @@ export class SqliteStore implements MessageStore {
 
   recordDeliveryReport(report: NewDeliveryReport): Promise<DeliveryReportOutcome> {
     return this.#run(() => this.#delivery.record(report));
+  }
+
+  listDeliveryChecks(now: number, limit: number): Promise<DeliveryCheck[]> {
+    return this.#run(() => this.#deliveryChecks.listDue(now, limit));
+  }
+
+  resendMessage(resend: ResendRequest): Promise<boolean> {
+    return this.#run(() => this.#deliveryChecks.resend(resend));
+  }
+
+  clearDeliveryCheck(id: string): Promise<void> {
+    return this.#run(() => this.#deliveryChecks.clear(id));
   }
 
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
@@ -293,13 +312,13 @@ function prepare(db: Database) {
     ),
     finishMessage: db.prepare(`UPDATE messages SET status = @status, code = @code,
       provider = @provider, provider_message_id = @provider_message_id,
-      possible_duplicate = MAX(possible_duplicate, @possible_duplicate), updated_at = @at
-      WHERE id = @id`),
+      possible_duplicate = MAX(possible_duplicate, @possible_duplicate), updated_at = @at,
+      delivery_check_at = @delivery_check_at WHERE id = @id`),
     insertStatus: db.prepare(`INSERT INTO status_changes (message_id, seq, status, code, at)
       VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
       @status, @code, @at)`),
-    insertAttempt: db.prepare(`INSERT INTO attempts (message_id, number, provider, started_at)
-      VALUES (@message_id, @number, @provider, @started_at)`),
+    insertAttempt: db.prepare(`INSERT INTO attempts (message_id, number, provider, started_at,
+      resend) VALUES (@message_id, @number, @provider, @started_at, @resend)`),
     endAttempt: db.prepare(`UPDATE attempts SET ended_at = @ended_at, outcome = @outcome,
       http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms,
       provider_message_id = @provider_message_id
