@@ -76,6 +76,30 @@ export interface DeliveryReportEvent {
   readonly message_changed?: boolean;
 }
 
+/** A message queued again for another provider of its route. */
+export interface ResendEvent {
+  readonly message_id: string;
+  readonly route: string;
+  /** The provider whose accepted attempt the resend supersedes. */
+  readonly from: string | null;
+  readonly attempt: number;
+  readonly reason: 'delivery_failure' | 'final_status_timeout';
+  /** The failure class of a `delivery_failure`; null for a timeout. */
+  readonly failure_class: string | null;
+  /** Providers that may take the resend, in route order. */
+  readonly candidates: readonly string[];
+}
+
+/** A delivery check that ended without a resend. */
+export interface ResendSkippedEvent {
+  readonly message_id: string;
+  readonly route: string;
+  /** `sent` for a missing final status, else `undelivered` or `failed`. */
+  readonly status: MessageStatus;
+  readonly failure_class: string | null;
+  readonly reason: string;
+}
+
 /** One outcome of handing one escalation event to one channel. */
 export interface EscalationDeliveryEvent {
   readonly channel: EscalationChannelName;
@@ -114,6 +138,8 @@ export interface GatewayEventMap {
   escalation_verify: [EscalationVerifyEvent];
   message: [MessageOutcomeEvent];
   delivery: [DeliveryReportEvent];
+  resend: [ResendEvent];
+  resend_skipped: [ResendSkippedEvent];
 }
 
 /** The one event bus of a gateway instance. */

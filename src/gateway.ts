@@ -1,7 +1,8 @@
 import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
-import { statusCallbackUrl } from './delivery/paths.js';
+import { statusCallbackUrls } from './delivery/paths.js';
+import { DeliveryMonitor } from './delivery/monitor.js';
 import { DeliveryTracker } from './delivery/tracker.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { CallbackNotifier } from './dispatch/callbacks.js';
@@ -41,6 +42,8 @@ export interface Gateway {
   readonly callbacks: CallbackNotifier;
   /** Records the delivery reports that providers post to the webhooks. */
   readonly delivery: DeliveryTracker;
+  /** Resends after delivery failures and missing final statuses; `startServer` starts it. */
+  readonly deliveryMonitor: DeliveryMonitor;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -48,7 +51,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
   /**
-   * Stops the queue sender, waits for messages in flight (sync, and async passes already
+   * Stops the queue sender and the delivery monitor, waits for messages in flight (sync, and async passes already
    * started; queued ones stay queued), then for pending escalations until `timeoutMs` (from the call)
    * has passed, and writes those still pending to the error log. Then it releases timers and
    * files and closes the store.
@@ -76,7 +79,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       continue;
     }
     const provider = createProvider(providerConfig, { now, random });
-    const callbackUrl = statusCallbackUrl(config.server.public_base_url, providerConfig.type);
+    const callbackUrl = statusCallbackUrls(config.server.public_base_url, providerConfig.type);
     const slot = new ProviderSlot(provider, providerConfig, { now, random, events }, callbackUrl);
     slots.set(provider.id, slot);
   }
@@ -110,7 +113,17 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     routes: config.routes,
     settings: config.queue,
   });
-  const delivery = new DeliveryTracker(store, events, now, config.store.pending_report_ttl_ms);
+  const deliveryMonitor = new DeliveryMonitor({
+    store,
+    events,
+    now,
+    routes: config.routes,
+    pollIntervalMs: config.queue.poll_interval_ms,
+    onResend: () => queue.wake(),
+  });
+  const delivery = new DeliveryTracker(store, events, now, config.store.pending_report_ttl_ms, () =>
+    deliveryMonitor.wake(),
+  );
   const retention = new Retention(store, config.store, now);
   const metrics = createMetrics(events, {
     slots,
@@ -129,6 +142,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     optOuts,
     callbacks,
     delivery,
+    deliveryMonitor,
     escalator,
     errorLog,
     store,
@@ -138,7 +152,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     async close(closeOptions = {}) {
       const deadline = now() + (closeOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
       retention.stop();
-      await Promise.all([dispatcher.drain(), queue.stop()]);
+      await Promise.all([dispatcher.drain(), queue.stop(), deliveryMonitor.stop()]);
       await Promise.all([escalation.close(deadline - now()), callbacks.flush(deadline - now())]);
       for (const slot of slots.values()) {
         slot.breaker.shutdown();

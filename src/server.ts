@@ -86,8 +86,8 @@ export async function startServer(gateway: Gateway, logger: Logger): Promise<Run
 }
 
 /**
- * Recovers what a crash left in the store, then starts the async queue sender and the retention
- * runs, before the server accepts requests.
+ * Recovers what a crash left in the store, then starts the async queue sender, the delivery
+ * monitor and the retention runs, before the server accepts requests.
  */
 async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<void> {
   const report = await gateway.queue.start((error, messageId) =>
@@ -116,6 +116,9 @@ async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<vo
     );
   }
 
+  gateway.deliveryMonitor.start((error, messageId) =>
+    logger.error({ err: error, message_id: messageId }, 'delivery check failed'),
+  );
   gateway.callbacks.onFailure = (messageId, error) =>
     logger.warn({ message_id: messageId, error }, 'status callback not delivered');
   gateway.retention.start((pruned, error) => {

@@ -1,6 +1,6 @@
 import type { DeliveryReport } from '../../providers/delivery.js';
 import type { GatewayEvents } from '../events.js';
-import type { DeliveryReportOutcome, MessageStore } from '../store/index.js';
+import type { DeliveryReportOutcome, MessageStore, NewDeliveryReport } from '../store/index.js';
 
 /**
  * Records the delivery reports that the webhooks receive. Each report costs one store write, so
@@ -13,16 +13,20 @@ export class DeliveryTracker {
     private readonly now: () => number,
     /** Time a report for an unknown provider message id is kept (`store.pending_report_ttl_ms`). */
     private readonly pendingTtlMs: number,
+    /** Called when a report changed a message status, so that its delivery check runs at once. */
+    private readonly onMessageChanged: () => void = () => undefined,
   ) {}
 
   /**
    * Records `report` from a provider of type `source`, for one of the configured `providers`
-   * whose account matched, and emits a `delivery` event. Rejects with the store's error.
+   * whose account matched, and emits a `delivery` event. `attempt` is the attempt that a signed
+   * callback URL named, if any. Rejects with the store's error.
    */
   async record(
     source: string,
     providers: readonly string[],
     report: DeliveryReport,
+    attempt?: NewDeliveryReport['attempt'],
   ): Promise<DeliveryReportOutcome> {
     const receivedAt = this.now();
     const outcome = await this.store.recordDeliveryReport({
@@ -31,6 +35,7 @@ export class DeliveryTracker {
       providers,
       receivedAt,
       pendingUntil: receivedAt + this.pendingTtlMs,
+      ...(attempt === undefined ? {} : { attempt }),
     });
 
     this.events.emit('delivery', {
@@ -51,6 +56,9 @@ export class DeliveryTracker {
           }
         : {}),
     });
+    if (outcome.kind === 'recorded' && outcome.messageChanged) {
+      this.onMessageChanged();
+    }
     return outcome;
   }
 }

@@ -80,6 +80,10 @@ export function messageDetail(message: StoredMessage) {
       started_at: isoTime(attempt.startedAt),
       ended_at: attempt.endedAt === null ? null : isoTime(attempt.endedAt),
       provider_message_id: attempt.providerMessageId,
+      // A resend attempt went to another provider after a delivery failure or timeout, and
+      // the accepted attempt it replaced is superseded.
+      resend: attempt.resend,
+      superseded: attempt.superseded,
       // What the provider last reported about this attempt; null until a report arrives.
       delivery:
         attempt.delivery === null

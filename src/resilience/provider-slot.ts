@@ -77,14 +77,14 @@ export class ProviderSlot {
   #drained = false;
 
   /**
-   * @param statusCallbackUrl - the gateway's URL for this provider's status callbacks, passed
-   *   with every attempt; undefined when no public base URL is configured.
+   * @param statusCallbackUrl - builds the gateway's URL for this provider's status callbacks,
+   *   passed with every attempt; undefined when no public base URL is configured.
    */
   constructor(
     readonly provider: SmsProvider,
     readonly settings: SlotSettings,
     private readonly deps: SlotDependencies,
-    private readonly statusCallbackUrl?: string,
+    private readonly statusCallbackUrl?: (messageId: string, attempt: number) => string,
   ) {
     this.breaker = new ProviderBreaker(provider.id, settings.breaker, deps.now, (transition) =>
       deps.events.emit('breaker', transition),
@@ -230,7 +230,7 @@ export class ProviderSlot {
       attempt: number,
       ...(this.statusCallbackUrl === undefined
         ? {}
-        : { statusCallbackUrl: this.statusCallbackUrl }),
+        : { statusCallbackUrl: this.statusCallbackUrl(message.messageId, number) }),
     };
     const outcome = await runWithTimeout(
       (signal) => this.provider.send(request, signal, { timeoutMs }),

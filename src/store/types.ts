@@ -275,6 +275,12 @@ export interface NewDeliveryReport extends DeliveryReport {
   readonly receivedAt: number;
   /** Until when a report that matches no attempt yet is kept, epoch milliseconds. */
   readonly pendingUntil: number;
+  /**
+   * The attempt that the signed callback URL names. When no attempt has the report's provider
+   * message id, and this attempt has none yet because it is still running or ended ambiguous,
+   * the report gives it that id.
+   */
+  readonly attempt?: { readonly messageId: string; readonly number: number };
 }
 
 /**

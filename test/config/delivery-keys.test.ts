@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, parseConfig, type ConfigIssue } from '../../src/config/index.js';
+import {
+  ConfigError,
+  configWarnings,
+  parseConfig,
+  type ConfigIssue,
+} from '../../src/config/index.js';
 
 const base = `
 [[api_keys]]
@@ -86,5 +91,57 @@ describe('vonage signature keys', () => {
 describe('store.pending_report_ttl_ms', () => {
   it('defaults to one hour', () => {
     expect(parseConfig(base, {}, 'test.toml').store.pending_report_ttl_ms).toBe(3_600_000);
+  });
+});
+
+describe('routes.<name>.delivery', () => {
+  const withDelivery = (keys: string) => `${base}\n[routes.default.delivery]\n${keys}\n`;
+
+  it('resends nothing by default', () => {
+    const route = parseConfig(base, {}, 'test.toml').routes['default'];
+    expect(route?.delivery.resend_on).toEqual([]);
+    expect(route?.delivery.final_status_timeout_ms).toBeUndefined();
+  });
+
+  it('accepts provider-side failure classes', () => {
+    const text = withDelivery('resend_on = ["provider_failure", "account_failure"]');
+    const route = parseConfig(text, {}, 'test.toml').routes['default'];
+    expect(route?.delivery.resend_on).toEqual(['provider_failure', 'account_failure']);
+  });
+
+  it('rejects resending a recipient failure', () => {
+    const [issue] = issuesOf(withDelivery('resend_on = ["recipient_failure"]'));
+    expect(issue?.path).toBe('routes.default.delivery.resend_on[0]');
+    expect(issue?.message).toBe(
+      'must not be a recipient or content failure, because another provider would fail the ' +
+        'same way or bypass an opt-out, got "recipient_failure"',
+    );
+  });
+
+  it('rejects resending a content failure', () => {
+    const [issue] = issuesOf(withDelivery('resend_on = ["content_failure"]'));
+    expect(issue?.message).toContain('got "content_failure"');
+  });
+
+  it('rejects an unknown class', () => {
+    const [issue] = issuesOf(withDelivery('resend_on = ["carrier"]'));
+    expect(issue?.message).toBe(
+      'must be one of provider_failure, account_failure, temporary_failure, unknown_failure, ' +
+        'got "carrier"',
+    );
+  });
+
+  it('warns about a timeout without callback URLs', () => {
+    const config = parseConfig(withDelivery('final_status_timeout_ms = 600000'), {}, 'test.toml');
+    const codes = configWarnings(config).map((warning) => warning.code);
+    expect(codes).toContain('final_status_timeout_without_public_url');
+  });
+
+  it('accepts a timeout with a public base URL', () => {
+    const text = `[server]\npublic_base_url = "https://relay.example.com"\n${withDelivery(
+      'final_status_timeout_ms = 600000',
+    )}`;
+    const codes = configWarnings(parseConfig(text, {}, 'test.toml')).map((w) => w.code);
+    expect(codes).not.toContain('final_status_timeout_without_public_url');
   });
 });

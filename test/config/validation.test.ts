@@ -241,6 +241,7 @@ describe('routes', () => {
       async_validity_ms: 3_600_000,
       async_retry_initial_backoff_ms: 1000,
       async_retry_max_backoff_ms: 60_000,
+      delivery: { resend_on: [] },
     });
   });
 

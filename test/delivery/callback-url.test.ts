@@ -14,11 +14,12 @@ describe('per-message callback URL on the wire', () => {
   it('passes StatusCallback to Twilio', async () => {
     relay = await startDeliveryRelay({ publicBaseUrl: 'https://relay.example.com/sms/' });
 
-    await relay.sendMessage();
+    const message = await relay.sendMessage();
 
-    expect(sentForm(relay.twilio).get('StatusCallback')).toBe(
-      'https://relay.example.com/sms/webhooks/twilio/status',
-    );
+    const url = new URL(sentForm(relay.twilio).get('StatusCallback') ?? '');
+    expect(url.origin + url.pathname).toBe('https://relay.example.com/sms/webhooks/twilio/status');
+    expect(url.searchParams.get('message_id')).toBe(message.id);
+    expect(url.searchParams.get('attempt')).toBe('1');
   });
 
   it('passes callback to Vonage', async () => {

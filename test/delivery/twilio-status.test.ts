@@ -7,7 +7,9 @@ import {
   type DeliveryRelay,
   type DeliveryRelayOptions,
 } from '../helpers/delivery.js';
+import type { ReceivedRequest } from '../helpers/provider-fakes.js';
 import { twilioCreated, twilioSid } from '../helpers/provider-wire.js';
+import { RELAY_API_KEY } from '../helpers/relay.js';
 
 let relay: DeliveryRelay | undefined;
 
@@ -290,3 +292,87 @@ describe('Twilio status callback', () => {
     expect(problem.errors[0]?.path).toBe('MessageSid');
   });
 });
+
+describe('Twilio callback URL naming the attempt', () => {
+  it('records an early callback on the named attempt', async () => {
+    const current = await start({
+      twilioResponder: async (request, index) => {
+        const sid = twilioSid(index);
+        const callbackUrl = new URL(sentFormOf(request).get('StatusCallback') ?? '');
+        const early = await postTwilioCallback(
+          callbackUrl.origin,
+          twilioStatusFields(sid, 'delivered'),
+          { path: callbackUrl.pathname + callbackUrl.search },
+        );
+        expect(early.status).toBe(204);
+        return twilioCreated(request, sid);
+      },
+    });
+
+    const message = await current.sendMessage();
+
+    expect(message.status).toBe('delivered');
+    const results = current
+      .logLines()
+      .filter(
+        (line) => typeof line['msg'] === 'string' && line['msg'].startsWith('delivery report'),
+      )
+      .map((line) => line['result']);
+    expect(results).toEqual(['recorded']);
+  });
+
+  it('attaches a late callback to a timed-out attempt', async () => {
+    const current = await start({
+      twilio: { attempt_timeout_ms: 300 },
+      twilioResponder: () => 'hang',
+    });
+    const message = await current.sendMessage();
+    expect(message.provider).toBe('vonage-main');
+    expect(message.attempts[0]?.outcome).toBe('ambiguous');
+    const callbackUrl = new URL(sentFormOf(current.twilio.requests[0]).get('StatusCallback') ?? '');
+    const lateSid = twilioSid(99);
+
+    const response = await postTwilioCallback(
+      callbackUrl.origin,
+      twilioStatusFields(lateSid, 'delivered'),
+      { path: callbackUrl.pathname + callbackUrl.search },
+    );
+
+    expect(response.status).toBe(204);
+    const after = await current.message(message.id);
+    expect(after.attempts[0]?.provider_message_id).toBe(lateSid);
+    expect(after.attempts[0]?.delivery?.status).toBe('delivered');
+    expect(after.provider).toBe('vonage-main');
+    expect(after.status).toBe('sent');
+    expect(after.possible_duplicate).toBe(true);
+    const page = (await (
+      await fetch(`${current.url}/v1/messages`, {
+        headers: { Authorization: `Bearer ${RELAY_API_KEY}` },
+      })
+    ).json()) as { messages: unknown[] };
+    expect(page.messages).toHaveLength(1);
+  });
+
+  it('keeps a callback for an attempt Twilio did not get pending', async () => {
+    const current = await start();
+    const message = await current.sendMessage();
+    const query = `?message_id=${message.id}&attempt=7`;
+
+    await postTwilioCallback(current.url, twilioStatusFields(twilioSid(50), 'delivered'), {
+      path: `/webhooks/twilio/status${query}`,
+    });
+
+    const results = current
+      .logLines()
+      .filter(
+        (line) => typeof line['msg'] === 'string' && line['msg'].startsWith('delivery report'),
+      )
+      .map((line) => line['result']);
+    expect(results).toEqual(['pending']);
+    expect((await current.message(message.id)).status).toBe('sent');
+  });
+});
+
+function sentFormOf(request: ReceivedRequest | undefined): URLSearchParams {
+  return new URLSearchParams(request?.body ?? '');
+}

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 
 import twilio from 'twilio';
 import type { Logger } from 'pino';
+import { expect, vi } from 'vitest';
 
 import { parseConfig } from '../../src/config/index.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
@@ -40,6 +41,8 @@ export interface MessageView {
     provider: string;
     outcome: string | null;
     provider_message_id: string | null;
+    resend: boolean;
+    superseded: boolean;
     delivery: { status: string; provider_code: string | null; failure_class: string | null } | null;
   }[];
 }
@@ -58,6 +61,8 @@ export interface DeliveryRelay {
   message(id: string): Promise<MessageView>;
   /** Every log line written so far, parsed. */
   logLines(): Record<string, unknown>[];
+  /** Resolves with the first log line whose `msg` is `msg`, once it has been written. */
+  logged(msg: string): Promise<Record<string, unknown>>;
   logText(): string;
   close(): Promise<void>;
 }
@@ -77,6 +82,8 @@ export interface DeliveryRelayOptions {
   readonly route?: RelayTomlOptions['route'];
   /** Extra TOML after `[routes.default]`. */
   readonly extra?: string;
+  /** Data directory to use and keep, for a restart on the same store; a new one by default. */
+  readonly dataDir?: string;
 }
 
 export const MESSAGE = { to: '+15005550006', body: 'db-1 disk 97% full' } as const;
@@ -110,7 +117,7 @@ export async function startDeliveryRelay(
     );
   }
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'sms-relay-delivery-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sms-relay-delivery-'));
   const env = { ...relayEnv(), SMS_RELAY_DATA_DIR: dataDir, PORT: String(port) };
   const config = parseConfig(toml, env, 'delivery test config');
   const chunks: string[] = [];
@@ -124,6 +131,11 @@ export async function startDeliveryRelay(
   const gateway = createGateway(config, { random: () => 0 });
   const running = await startServer(gateway, logger);
   const logText = (): string => chunks.join('');
+  const logLines = (): Record<string, unknown>[] =>
+    logText()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
 
   const readMessage = async (id: string): Promise<MessageView> => {
     const response = await fetch(`${url}/v1/messages/${id}`, {
@@ -155,15 +167,24 @@ export async function startDeliveryRelay(
     },
     message: readMessage,
     logText,
-    logLines: () =>
-      logText()
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logLines,
+    async logged(msg) {
+      let found: Record<string, unknown> | undefined;
+      await vi.waitFor(
+        () => {
+          found = logLines().find((line) => line['msg'] === msg);
+          expect(found).toBeDefined();
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      return found ?? {};
+    },
     async close() {
       await running.shutdown();
       await Promise.all([twilioFake.close(), vonageFake.close()]);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 
 import type { ParsedDeliveryReport, WebhookParams } from '../../../providers/delivery.js';
+import { attemptQuery } from '../../delivery/paths.js';
 import type { DeliveryTracker } from '../../delivery/tracker.js';
 import { GatewayError } from '../../errors.js';
 import type { AppEnv } from '../context.js';
@@ -51,6 +52,7 @@ export async function acknowledgeReport(
   source: string,
   providers: readonly string[],
   parsed: ParsedDeliveryReport,
+  attempt?: { readonly messageId: string; readonly number: number },
 ): Promise<Response> {
   if (parsed.kind === 'invalid') {
     throw new GatewayError('invalid_request', {
@@ -63,12 +65,27 @@ export async function acknowledgeReport(
     return c.body(null, 204);
   }
 
-  const outcome = await tracker.record(source, providers, parsed.report);
+  const outcome = await tracker.record(source, providers, parsed.report, attempt);
   c.set('outcome', `delivery_report_${outcome.kind}`);
   if (outcome.kind === 'recorded') {
     c.set('messageId', outcome.messageId);
   }
   return c.body(null, 204);
+}
+
+/**
+ * Returns the message and attempt that the query string of a callback URL names (see
+ * `statusCallbackUrls`), or undefined when it names none.
+ */
+export function namedAttempt(
+  c: Context<AppEnv>,
+): { readonly messageId: string; readonly number: number } | undefined {
+  const messageId = c.req.query(attemptQuery.messageId);
+  const number = c.req.query(attemptQuery.attempt);
+  if (messageId === undefined || messageId === '' || number === undefined) {
+    return undefined;
+  }
+  return /^[1-9]\d{0,5}$/.test(number) ? { messageId, number: Number(number) } : undefined;
 }
 
 /** Returns the 403 for a webhook request whose signature or account did not verify. */

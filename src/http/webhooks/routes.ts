@@ -14,7 +14,13 @@ import type { ProviderConfig } from '../../config/index.js';
 import { deliveryWebhookPaths } from '../../delivery/paths.js';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../context.js';
-import { acknowledgeReport, calledUrl, invalidSignature, readWebhookParams } from './request.js';
+import {
+  acknowledgeReport,
+  calledUrl,
+  invalidSignature,
+  namedAttempt,
+  readWebhookParams,
+} from './request.js';
 
 type TwilioConfig = Extract<ProviderConfig, { type: 'twilio' }>;
 type VonageConfig = Extract<ProviderConfig, { type: 'vonage' }>;
@@ -67,8 +73,10 @@ export function webhookRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
       );
     }
 
+    // The signature covers the query string, so the attempt it names is the one the gateway sent.
+    const report = parseTwilioStatusCallback(params);
     const ids = providers.map((p) => p.id);
-    return acknowledgeReport(c, gateway.delivery, 'twilio', ids, parseTwilioStatusCallback(params));
+    return acknowledgeReport(c, gateway.delivery, 'twilio', ids, report, namedAttempt(c));
   });
 
   const vonageReceipt = async (c: Context<AppEnv>): Promise<Response> => {

@@ -66,10 +66,7 @@ export class DeliveryTable {
       return { kind: 'duplicate' };
     }
 
-    const attempt = statements.findAttempt.get({
-      provider_message_id: report.providerMessageId,
-      providers: JSON.stringify(report.providers),
-    });
+    const attempt = this.#findOrName(report);
     if (attempt === undefined) {
       statements.keepPending.run({
         report_key: reportKey(report),
@@ -84,6 +81,30 @@ export class DeliveryTable {
       attempt_number: attempt.number,
     });
     return this.#apply(attempt, report, report.receivedAt);
+  }
+
+  /**
+   * Returns the attempt with the report's provider message id. Without one, gives that id to the
+   * attempt the callback URL named, when that attempt belongs to one of the report's providers and
+   * has no id yet because it is still running or ended `ambiguous`.
+   */
+  #findOrName(report: NewDeliveryReport): AttemptMatch | undefined {
+    const statements = this.#statements;
+    const lookup = {
+      provider_message_id: report.providerMessageId,
+      providers: JSON.stringify(report.providers),
+    };
+    const found = statements.findAttempt.get(lookup);
+    if (found !== undefined || report.attempt === undefined) {
+      return found;
+    }
+
+    const named = statements.nameAttempt.run({
+      ...lookup,
+      message_id: report.attempt.messageId,
+      number: report.attempt.number,
+    });
+    return named.changes === 0 ? undefined : statements.findAttempt.get(lookup);
   }
 
   /**
@@ -243,6 +264,10 @@ function prepare(db: Database) {
       FROM attempts WHERE provider_message_id = @provider_message_id
         AND provider IN (SELECT value FROM json_each(@providers))
       ORDER BY started_at DESC LIMIT 1`),
+    nameAttempt: db.prepare(`UPDATE attempts SET provider_message_id = @provider_message_id
+      WHERE message_id = @message_id AND number = @number AND provider_message_id IS NULL
+        AND (outcome IS NULL OR outcome = 'ambiguous')
+        AND provider IN (SELECT value FROM json_each(@providers))`),
     selectAttempt: db.prepare<[{ message_id: string; number: number }], AttemptMatch>(
       `SELECT message_id, number, provider, provider_message_id, delivery_status, superseded
         FROM attempts

@@ -321,7 +321,7 @@ function prepare(db: Database) {
       resend) VALUES (@message_id, @number, @provider, @started_at, @resend)`),
     endAttempt: db.prepare(`UPDATE attempts SET ended_at = @ended_at, outcome = @outcome,
       http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms,
-      provider_message_id = @provider_message_id
+      provider_message_id = COALESCE(@provider_message_id, provider_message_id)
       WHERE message_id = @message_id AND number = @number`),
     selectMessage: db.prepare(
       `SELECT ${summaryColumns}, body FROM messages WHERE id = @id AND principal = @principal`,
