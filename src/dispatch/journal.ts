@@ -31,7 +31,7 @@ export function storeJournal(
 
 /**
  * Maps a routing result to the stored end state of its message. A message after an ambiguous
- * attempt is a possible duplicate whatever the end, as the HTTP response says too. A sent message
+ * attempt is a possible duplicate whatever the end, as the HTTP response reports too. A sent message
  * is due for a delivery check `finalStatusTimeoutMs` after `at`, when the route sets a timeout.
  */
 export function messageResult(

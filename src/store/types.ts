@@ -91,7 +91,7 @@ export interface AttemptEnd {
   readonly providerMessageId?: string | null;
 }
 
-/** What the provider last reported about one accepted attempt. */
+/** The last delivery report of the provider on one accepted attempt. */
 export interface AttemptDelivery {
   readonly status: DeliveryStatus;
   readonly providerCode: string | null;
@@ -210,8 +210,8 @@ export interface RecoveryReport {
   /** Attempts that had started and had no end; now `ambiguous`. */
   readonly ambiguousAttempts: number;
   /**
-   * Messages in `sending` with an attempt that a provider accepted; now `sent` with that attempt's
-   * provider and message id, and with the status its delivery reports gave it.
+   * Messages in `sending` with an attempt that a provider accepted. They are now `sent` with that
+   * attempt's provider and message id, or the status its delivery reports gave it.
    */
   readonly finished: number;
   /** Async messages and resends that were being sent; queued again. */
@@ -291,8 +291,8 @@ export interface NewDeliveryReport extends DeliveryReport {
  * - `pending`: no attempt has this provider message id yet; the report is kept until its
  *   `pendingUntil` and applied when the attempt's end is written.
  * - `recorded`: the report belongs to attempt `attempt` of message `messageId`. `attemptChanged`
- *   is false for a report that does not advance the attempt's delivery status (a late `sent`
- *   after `delivered`, say); `messageStatus` is the message's status afterwards.
+ *   is false for a report that does not advance the attempt's delivery status, such as a late
+ *   `sent` after `delivered`. `messageStatus` is the message's status afterwards.
  */
 export type DeliveryReportOutcome =
   | { readonly kind: 'duplicate' }
@@ -394,7 +394,7 @@ export interface MessageStore {
   /**
    * Lists up to `limit` messages due for a delivery check at `now`, oldest due first. A message
    * becomes due when its provider reports a failure, or at the `finalStatusDueAt` of its result
-   * when no final status arrived by then; `delivered` ends the check.
+   * when no final status arrived by then. `delivered` ends the check.
    */
   listDeliveryChecks(now: number, limit: number): Promise<DeliveryCheck[]>;
   /**
@@ -427,10 +427,10 @@ export interface MessageStore {
   /** Puts a message back in the queue until `nextAttemptAt` and counts the finished pass. */
   requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<void>;
   /**
-   * Repairs what a crash left, once at start-up before any sender runs: attempts with a start and
-   * no end become `ambiguous`; messages in `sending` with a sent attempt that no resend superseded
-   * become `sent`; other async messages and resends in `sending` are queued again (due at once),
-   * and other sync messages in `sending` become `failed` with code `interrupted`.
+   * Repairs what a crash left, once at start-up before any sender runs. Attempts with a start and
+   * no end become `ambiguous`. Messages in `sending` with a sent attempt that no resend superseded
+   * become `sent`. Other async messages and resends in `sending` are queued again, due at once.
+   * Other sync messages in `sending` become `failed` with code `interrupted`.
    */
   recoverInterrupted(now: number): Promise<RecoveryReport>;
   /**

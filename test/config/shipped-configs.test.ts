@@ -137,9 +137,10 @@ describe('config/example.toml', () => {
     expect(config.escalation.webhook?.url).toBe('https://hooks.example.com/sms-relay');
     expect(config.server.public_base_url).toBe('https://sms-relay.example.com');
     const vonage = config.providers[1];
-    expect(vonage?.type === 'vonage' && vonage.options.signature_secret).toBe(
-      'vonage-signature-secret',
-    );
+    if (vonage?.type !== 'vonage') {
+      throw new Error('expected the second provider to be vonage');
+    }
+    expect(vonage.options.signature_secret).toBe('vonage-signature-secret');
   });
 
   it('alerts operators through the error log', () => {

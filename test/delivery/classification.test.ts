@@ -13,7 +13,7 @@ import {
 import { twilioStatusFields, vonageReceiptFields } from '../helpers/delivery.js';
 import { twilioSid } from '../helpers/provider-wire.js';
 
-/** Returns the report of `parsed`, and fails the test when it is none. */
+/** Returns the report of `parsed`, and fails the test when `parsed` has no report. */
 function reportOf(parsed: ParsedDeliveryReport): DeliveryReport {
   if (parsed.kind !== 'report') {
     throw new Error(`expected a report, got ${parsed.kind}`);

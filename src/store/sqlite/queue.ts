@@ -101,7 +101,7 @@ export class QueueTable {
           duration_ms = @now - started_at WHERE ended_at IS NULL`,
       )
       .run({ now });
-    // A resend runs from the queue whatever the mode, because its client has its answer already.
+    // A resend runs from the queue whatever the mode, because its client got its response already.
     const sending = this.db
       .prepare<[], { id: string; mode: string; resend: number }>(
         `SELECT id, mode, EXISTS (SELECT 1 FROM attempts
