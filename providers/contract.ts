@@ -33,6 +33,11 @@ export interface SendRequest {
   readonly encoding: 'GSM-7' | 'UCS-2';
   /** Running count of attempts for this message across all providers, this one included. */
   readonly attempt: number;
+  /**
+   * The gateway's own URL for this provider's status callbacks or delivery receipts. Adapters pass
+   * it in the provider's per-message callback field; absent when no public base URL is configured.
+   */
+  readonly statusCallbackUrl?: string;
 }
 
 /** The result of an attempt that the provider accepted. */

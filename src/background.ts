@@ -4,11 +4,14 @@ import type { QueueErrorHandler } from './dispatch/queue.js';
 import type { Gateway } from './gateway.js';
 
 /**
- * Recovers what a crash left in the store, then starts the async queue sender, the status
- * callback sender and the retention runs, before the server accepts requests.
+ * Recovers what a crash left in the store, then starts the async queue sender, the delivery
+ * monitor, the status callback sender and the retention runs, before the server accepts requests.
  */
 export async function startBackgroundWork(gateway: Gateway, logger: Logger): Promise<void> {
   await startQueue(gateway, logger);
+  gateway.deliveryMonitor.start((error, messageId) =>
+    logger.error({ err: error, message_id: messageId }, 'delivery check failed'),
+  );
   await startCallbacks(gateway, logger);
   startRetention(gateway, logger);
 }
@@ -75,9 +78,16 @@ function startRetention(gateway: Gateway, logger: Logger): void {
   gateway.retention.start((pruned, error) => {
     if (error !== undefined) {
       logger.error({ err: error }, 'pruning old messages failed');
-    } else if (pruned && pruned.messages + pruned.idempotencyKeys > 0) {
+    } else if (
+      pruned &&
+      pruned.messages + pruned.idempotencyKeys + pruned.pendingDeliveryReports > 0
+    ) {
       logger.info(
-        { messages: pruned.messages, idempotency_keys: pruned.idempotencyKeys },
+        {
+          messages: pruned.messages,
+          idempotency_keys: pruned.idempotencyKeys,
+          pending_delivery_reports: pruned.pendingDeliveryReports,
+        },
         'pruned old messages',
       );
     }

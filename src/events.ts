@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 
 import type { ErrorClass } from '../providers/contract.js';
+import type { DeliveryFailureClass, DeliveryStatus } from '../providers/delivery.js';
 import type { DeliveryOutcome, EscalationChannelName, EscalationKind } from './escalation/types.js';
 import type { BreakerTransition } from './resilience/breaker.js';
 import type { RoutingResult } from './routing/router.js';
+import type { DeliveryReportOutcome, MessageStatus } from './store/types.js';
 
 /** The outcome of an attempt: `sent` or an error class. */
 export type AttemptOutcome = 'sent' | ErrorClass;
@@ -53,6 +55,49 @@ export interface MessageOutcomeEvent {
   readonly outcome: RoutingResult['kind'];
   /** Escalation channels the message was handed to; empty when it was sent. */
   readonly escalated_to: readonly string[];
+}
+
+/** A provider's delivery report and what recording it did. */
+export interface DeliveryReportEvent {
+  /** Provider type that sent the report, such as `twilio`. */
+  readonly source: string;
+  readonly provider_message_id: string;
+  readonly status: DeliveryStatus;
+  readonly provider_status: string;
+  readonly provider_code: string | null;
+  readonly failure_class: DeliveryFailureClass | null;
+  /** `recorded`, `duplicate` (seen before), or `pending` (no attempt has this id yet). */
+  readonly result: DeliveryReportOutcome['kind'];
+  readonly message_id?: string;
+  readonly attempt?: number;
+  /** False when the report did not advance the attempt, such as a late `sent`. */
+  readonly attempt_changed?: boolean;
+  readonly message_status?: MessageStatus;
+  readonly message_changed?: boolean;
+}
+
+/** A message queued again for another provider of its route. */
+export interface ResendEvent {
+  readonly message_id: string;
+  readonly route: string;
+  /** The provider whose accepted attempt the resend supersedes. */
+  readonly from: string | null;
+  readonly attempt: number;
+  readonly reason: 'delivery_failure' | 'final_status_timeout';
+  /** The failure class of a `delivery_failure`; null for a timeout. */
+  readonly failure_class: string | null;
+  /** Providers that may take the resend, in route order. */
+  readonly candidates: readonly string[];
+}
+
+/** A delivery check that ended without a resend. */
+export interface ResendSkippedEvent {
+  readonly message_id: string;
+  readonly route: string;
+  /** `sent` for a missing final status, else `undelivered` or `failed`. */
+  readonly status: MessageStatus;
+  readonly failure_class: string | null;
+  readonly reason: string;
 }
 
 /** One outcome of handing one escalation event to one channel. */
@@ -121,6 +166,9 @@ export interface GatewayEventMap {
   escalation_verify: [EscalationVerifyEvent];
   message: [MessageOutcomeEvent];
   callback: [CallbackDeliveryEvent];
+  delivery: [DeliveryReportEvent];
+  resend: [ResendEvent];
+  resend_skipped: [ResendSkippedEvent];
 }
 
 /** The one event bus of a gateway instance. */

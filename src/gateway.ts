@@ -1,6 +1,9 @@
 import type { SmsProvider } from '../providers/contract.js';
 import { providerDefinitions } from '../providers/registry.js';
 import type { Config, ProviderConfig } from './config/index.js';
+import { statusCallbackUrls } from './delivery/paths.js';
+import { DeliveryMonitor } from './delivery/monitor.js';
+import { DeliveryTracker } from './delivery/tracker.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { jsonCallbackEncoder } from './dispatch/callback-request.js';
 import { CallbackSender } from './dispatch/callbacks.js';
@@ -39,6 +42,10 @@ export interface Gateway {
   readonly optOuts: OptOutPolicy;
   /** The sender of status callbacks from the store's outbox; `startServer` starts it. */
   readonly callbacks: CallbackSender;
+  /** Records the delivery reports that providers post to the webhooks. */
+  readonly delivery: DeliveryTracker;
+  /** Resends after delivery failures and missing final statuses; `startServer` starts it. */
+  readonly deliveryMonitor: DeliveryMonitor;
   readonly escalator: Escalator;
   readonly errorLog: ErrorLog;
   readonly store: MessageStore;
@@ -46,7 +53,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
   /**
-   * Stops the queue sender, waits for messages in flight (sync, and async passes already
+   * Stops the queue sender and the delivery monitor, waits for messages in flight (sync, and async passes already
    * started; queued ones stay queued), then for pending escalations and callback requests in
    * flight until `timeoutMs` (from the call) has passed. It writes escalations still pending to
    * the error log, and aborts callback requests still in flight, which are posted again after the
@@ -75,7 +82,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       continue;
     }
     const provider = createProvider(providerConfig, { now, random });
-    slots.set(provider.id, new ProviderSlot(provider, providerConfig, { now, random, events }));
+    const callbackUrl = statusCallbackUrls(config.server.public_base_url, providerConfig.type);
+    const slot = new ProviderSlot(provider, providerConfig, { now, random, events }, callbackUrl);
+    slots.set(provider.id, slot);
   }
 
   const routes: Route[] = Object.entries(config.routes).map(([name, settings]) => ({
@@ -118,6 +127,17 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     routes: config.routes,
     settings: config.queue,
   });
+  const deliveryMonitor = new DeliveryMonitor({
+    store,
+    events,
+    now,
+    routes: config.routes,
+    pollIntervalMs: config.queue.poll_interval_ms,
+    onResend: () => queue.wake(),
+  });
+  const delivery = new DeliveryTracker(store, events, now, config.store.pending_report_ttl_ms, () =>
+    deliveryMonitor.wake(),
+  );
   const retention = new Retention(store, config.store, now);
   const metrics = createMetrics(events, {
     slots,
@@ -135,6 +155,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     retention,
     optOuts,
     callbacks,
+    delivery,
+    deliveryMonitor,
     escalator,
     errorLog,
     store,
@@ -144,7 +166,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     async close(closeOptions = {}) {
       const deadline = now() + (closeOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
       retention.stop();
-      await Promise.all([dispatcher.drain(), queue.stop()]);
+      await Promise.all([dispatcher.drain(), queue.stop(), deliveryMonitor.stop()]);
       await Promise.all([escalation.close(deadline - now()), callbacks.stop(deadline - now())]);
       for (const slot of slots.values()) {
         slot.breaker.shutdown();

@@ -58,6 +58,9 @@ export class TwilioProvider implements SmsProvider {
         body: request.body,
         attempt: request.attempt,
         ...this.senderOf(request),
+        ...(request.statusCallbackUrl === undefined
+          ? {}
+          : { statusCallback: request.statusCallbackUrl }),
       });
       return { providerMessageId: message.sid, segments: segmentsOf(message.numSegments) };
     } catch (error) {

@@ -18,7 +18,11 @@ import {
 } from './failure.js';
 import { vonageOptions } from './options.js';
 
-export type VonageSettings = z.output<z.ZodObject<typeof vonageOptions>>;
+/** The options of a `vonage` provider that sending uses; the signature keys are for receipts. */
+export type VonageSettings = Pick<
+  z.output<z.ZodObject<typeof vonageOptions>>,
+  'api_key' | 'api_secret' | 'from' | 'base_url'
+>;
 
 type SmsSendParams = Parameters<Vonage['sms']['send']>[0];
 
@@ -92,6 +96,7 @@ export class VonageProvider implements SmsProvider {
       text: request.body,
       type: request.encoding === 'UCS-2' ? 'unicode' : 'text',
       ...(request.reference === undefined ? {} : { clientRef: request.reference }),
+      ...(request.statusCallbackUrl === undefined ? {} : { callback: request.statusCallbackUrl }),
     };
     // The SDK types `type` as its own string enum, which has these two values.
     return params as SmsSendParams;

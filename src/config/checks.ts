@@ -10,7 +10,8 @@ export interface ConfigWarning {
     | 'attempt_timeout_exceeds_deadline'
     | 'deadline_exceeds_shutdown_timeout'
     | 'no_escalation'
-    | 'webhook_plain_http';
+    | 'webhook_plain_http'
+    | 'final_status_timeout_without_public_url';
   /** Config path of the setting, as in `providers[1].attempt_timeout_ms`. */
   readonly path: string;
   readonly message: string;
@@ -29,8 +30,8 @@ export function usesDevelopmentAdminToken(config: Config): boolean {
 /**
  * Lists what start-up should log at warn: development credentials in use, disabled providers,
  * attempt timeouts longer than a route's deadline (the deadline cuts such attempts short, so the
- * setting has no effect), routes that escalate to no channel, and a webhook that would send
- * message bodies over plain HTTP to another host.
+ * setting has no effect), routes that escalate to no channel, a webhook that would send message
+ * bodies over plain HTTP to another host, and a final-status timeout without callback URLs.
  */
 export function configWarnings(config: Config): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
@@ -112,6 +113,19 @@ function routeWarnings(config: Config): ConfigWarning[] {
           `route ${route.name} allows ${route.deadline_ms} ms per message but shutdown waits only ` +
           `${config.server.shutdown_timeout_ms} ms (server.shutdown_timeout_ms), so a shutdown ` +
           'can cut its messages off unanswered',
+      });
+    }
+    if (
+      route.delivery.final_status_timeout_ms !== undefined &&
+      config.server.public_base_url === undefined
+    ) {
+      warnings.push({
+        code: 'final_status_timeout_without_public_url',
+        path: `routes.${route.name}.delivery.final_status_timeout_ms`,
+        message:
+          `route ${route.name} resends a message without a final status, but server.public_base_url ` +
+          'is not set, so providers get no callback URL. Configure the callback URLs at each ' +
+          'provider, or every message on this route is resent after the timeout',
       });
     }
     if (route.escalate.length === 0) {

@@ -1,6 +1,7 @@
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
 import { z } from 'zod';
 
+import { deliveryFailureClasses } from '../../providers/delivery.js';
 import { channelListSchema } from './escalation-schema.js';
 import { didYouMean } from './hints.js';
 import { durationMs } from './resilience-schema.js';
@@ -21,6 +22,46 @@ const callingCodeSchema = z
   })
   .refine((code) => knownCallingCodes.has(code), 'must be the calling code of a country');
 
+/**
+ * Failure classes after which another provider may deliver the message. A recipient or content
+ * failure is never resent: the next provider would fail the same way or route around an opt-out.
+ */
+export const resendableFailureClasses = [
+  'provider_failure',
+  'account_failure',
+  'temporary_failure',
+  'unknown_failure',
+] as const;
+
+type ResendableFailureClass = (typeof resendableFailureClasses)[number];
+
+const resendClassSchema = z
+  .string()
+  .superRefine((value, context) => {
+    if ((resendableFailureClasses as readonly string[]).includes(value)) {
+      return;
+    }
+    const known = (deliveryFailureClasses as readonly string[]).includes(value);
+    context.addIssue({
+      code: 'custom',
+      message: known
+        ? 'must not be a recipient or content failure, because another provider would fail the ' +
+          'same way or bypass an opt-out'
+        : `must be one of ${resendableFailureClasses.join(', ')}`,
+    });
+  })
+  .transform((value) => value as ResendableFailureClass);
+
+/** `[routes.<name>.delivery]`: resending through the next provider after a delivery failure. */
+const deliveryPolicySchema = z
+  .strictObject({
+    /** Failure classes whose delivery report resends the message through another provider. */
+    resend_on: z.array(resendClassSchema).default([]),
+    /** Time after acceptance without a final status after which the message is resent. */
+    final_status_timeout_ms: durationMs().optional(),
+  })
+  .prefault({});
+
 const routeSchema = z.strictObject({
   providers: z.array(z.string()).min(1),
   deadline_ms: durationMs().default(15_000),
@@ -35,6 +76,7 @@ const routeSchema = z.strictObject({
   async_retry_initial_backoff_ms: durationMs().default(1000),
   /** Longest wait between two sending passes of an async message. */
   async_retry_max_backoff_ms: durationMs().default(60_000),
+  delivery: deliveryPolicySchema,
 });
 
 const routeName = z

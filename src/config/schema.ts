@@ -9,6 +9,7 @@ import {
 } from './escalation-schema.js';
 import { deepFreeze } from './freeze.js';
 import { hostSchema } from './host.js';
+import { publicBaseUrlSchema } from './public-base-url.js';
 import { buildProvider, providersSchema } from './provider-schema.js';
 import { checkBackoffOrder, defaultsSchema, durationMs } from './resilience-schema.js';
 import { checkRouteProviders, checkRouteValidity, routesSchema } from './route-schema.js';
@@ -25,6 +26,8 @@ const serverSchema = z
     // Longer than the default message deadline, so that shutdown lets every sync message finish.
     shutdown_timeout_ms: durationMs(0).default(20_000),
     trust_request_id: z.boolean().default(true),
+    /** URL at which providers reach the gateway; enables per-message status callback URLs. */
+    public_base_url: publicBaseUrlSchema.optional(),
   })
   .prefault({});
 

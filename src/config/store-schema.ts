@@ -13,6 +13,8 @@ export const storeSchema = z
     retention_days: z.int().min(1).max(3650).default(30),
     /** Time between two retention runs. */
     prune_interval_ms: durationMs().default(3_600_000),
+    /** Time a delivery report for a provider message id that no attempt has yet is kept. */
+    pending_report_ttl_ms: durationMs().default(3_600_000),
   })
   .prefault({});
 

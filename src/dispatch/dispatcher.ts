@@ -142,7 +142,8 @@ export class Dispatcher {
     });
     const escalatedTo = this.#escalate(id, route, message, context, result);
     await this.optOuts.record({ ...message, id }, result, this.now());
-    const stored = messageResult(result, this.now());
+    const timeoutMs = route.settings.delivery?.final_status_timeout_ms;
+    const stored = messageResult(result, this.now(), timeoutMs);
     await this.store.finishMessage(id, stored);
 
     this.events.emit('message', {

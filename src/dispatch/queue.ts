@@ -123,6 +123,11 @@ export class QueueSender {
     return report;
   }
 
+  /** Looks at the queue now, as after an enqueue; for resends that the delivery checks queue. */
+  wake(): void {
+    this.#wake();
+  }
+
   /** Stops claiming messages and waits for those being sent; the rest stay queued. */
   async stop(): Promise<void> {
     this.#running = false;
@@ -225,17 +230,28 @@ export class QueueSender {
     if (!settings || !route) {
       return this.#fail(message, 'unknown_route', attempts, { escalate: [] });
     }
-    const accepted = message.attempts.find((attempt) => attempt.outcome === 'sent');
-    if (accepted) {
-      return this.#finishAccepted(message, accepted.provider, attempts);
+    // An accepted attempt that no resend superseded means an earlier pass sent the message and
+    // only its end state was not written.
+    const unfinished = message.attempts.find(
+      (attempt) => attempt.outcome === 'sent' && !attempt.superseded,
+    );
+    if (unfinished) {
+      return this.#finishAccepted(message, unfinished.provider, attempts);
     }
 
     // A provider that may already have the message is not asked again: a second POST is as
-    // likely to duplicate it as another provider is.
+    // likely to duplicate it as another provider is. A resend skips every provider that accepted
+    // the message in an earlier pass, so each provider gets it at most once.
     const maybeSent = new Set(
       attempts.filter((attempt) => attempt.outcome === 'ambiguous').map((a) => a.provider),
     );
-    const eligible = { ...route, slots: route.slots.filter((slot) => !maybeSent.has(slot.id)) };
+    const accepted = new Set(
+      attempts.filter((attempt) => attempt.outcome === 'sent').map((a) => a.provider),
+    );
+    const eligible = {
+      ...route,
+      slots: route.slots.filter((slot) => !maybeSent.has(slot.id) && !accepted.has(slot.id)),
+    };
     if (maybeSent.size > 0 && (settings.on_ambiguous === 'stop' || eligible.slots.length === 0)) {
       return this.#fail(message, 'outcome_unknown', attempts, settings);
     }
@@ -247,7 +263,7 @@ export class QueueSender {
       messageId: message.id,
       deadline: Math.min(this.deps.now() + settings.deadline_ms, message.expiresAt),
       attempts,
-      journal: storeJournal(store, message.id),
+      journal: storeJournal(store, message.id, accepted.size > 0),
     });
     if (isFinal(result)) {
       return this.#finish(message, result, settings);
@@ -274,7 +290,11 @@ export class QueueSender {
         : [];
     const sender = { id: message.id, to: message.to, from: message.from ?? undefined };
     await this.deps.optOuts.record(sender, result, this.deps.now());
-    await this.deps.store.finishMessage(message.id, messageResult(result, this.deps.now()));
+    const timeoutMs = settings.delivery.final_status_timeout_ms;
+    await this.deps.store.finishMessage(
+      message.id,
+      messageResult(result, this.deps.now(), timeoutMs),
+    );
     this.#emit(message, result.kind, escalatedTo);
   }
 

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { Logger } from 'pino';
 
+import { deliveryWebhookPaths } from '../delivery/paths.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { removePhoneNumbers } from '../observability/redact.js';
@@ -17,6 +18,7 @@ import { requestId } from './request-id.js';
 import { statusRoutes } from './status-routes.js';
 import { twilioErrorResponse } from './twilio/errors.js';
 import { isTwilioApiPath, TWILIO_API_PREFIX, twilioRoutes } from './twilio/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 /** Largest request body the API reads. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -37,6 +39,9 @@ const allowedMethods: Readonly<Record<string, string>> = {
   '/admin/opt-outs/:sender/:recipient': 'DELETE',
   [`${TWILIO_API_PREFIX}/Accounts/:accountSid/Messages.json`]: 'GET, HEAD, POST',
   [`${TWILIO_API_PREFIX}/Accounts/:accountSid/Messages/:file`]: 'GET, HEAD',
+  [deliveryWebhookPaths.twilio]: 'POST',
+  [deliveryWebhookPaths.vonage]: 'GET, HEAD, POST',
+  [deliveryWebhookPaths.vonageAlias]: 'GET, HEAD, POST',
   ...Object.fromEntries(
     providerActions.map((action) => [`/admin/providers/:id/${action}`, 'POST']),
   ),
@@ -81,6 +86,7 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   app.use('/v1/*', bearerAuth(apiKeys, 'API key'));
   app.route('/v1', messageRoutes(gateway, options.logger));
   app.route('/v1', messageStatusRoutes(gateway));
+  app.route('/', webhookRoutes(gateway, options.logger));
   app.use('/admin/*', bearerAuth(adminTokens, 'admin token'));
   app.route('/admin', adminRoutes(gateway, options.logger));
   app.route('/admin', optOutRoutes(gateway, options.logger));

@@ -1,4 +1,5 @@
 import { GatewayError, type FieldError } from '../errors.js';
+import { messageStatuses as statuses } from '../store/status.js';
 import type { ListCursor, MessageFilter, MessageStatus } from '../store/index.js';
 
 /** Page size of `GET /v1/messages` when the client gives no `limit`. */
@@ -7,7 +8,6 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** Largest `limit` that `GET /v1/messages` accepts. */
 export const MAX_PAGE_SIZE = 200;
 
-const statuses: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'rejected', 'failed'];
 const parameters = ['status', 'route', 'since', 'until', 'limit', 'cursor'] as const;
 
 /**

@@ -66,6 +66,7 @@ export function messageDetail(message: StoredMessage) {
     status_history: message.history.map((change) => ({
       status: change.status,
       code: change.code,
+      provider_code: change.providerCode,
       at: isoTime(change.at),
     })),
     attempts: message.attempts.map((attempt) => ({
@@ -78,6 +79,21 @@ export function messageDetail(message: StoredMessage) {
       duration_ms: attempt.durationMs,
       started_at: isoTime(attempt.startedAt),
       ended_at: attempt.endedAt === null ? null : isoTime(attempt.endedAt),
+      provider_message_id: attempt.providerMessageId,
+      // A resend attempt went to another provider after a delivery failure or timeout, and
+      // the accepted attempt it replaced is superseded.
+      resend: attempt.resend,
+      superseded: attempt.superseded,
+      // What the provider last reported about this attempt; null until a report arrives.
+      delivery:
+        attempt.delivery === null
+          ? null
+          : {
+              status: attempt.delivery.status,
+              provider_code: attempt.delivery.providerCode,
+              failure_class: attempt.delivery.failureClass,
+              at: isoTime(attempt.delivery.at),
+            },
     })),
   };
 }

@@ -28,6 +28,16 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
     logger.warn(event, 'attempt failed');
   });
   events.on('retry', (event) => logger.info(event, 'retry scheduled'));
+  events.on('delivery', (event) => {
+    const failed = event.status === 'undelivered' || event.status === 'failed';
+    logger[failed ? 'warn' : 'info'](event, `delivery report ${event.result}`);
+  });
+  events.on('resend', (event) => logger.warn(event, 'resend queued'));
+  events.on('resend_skipped', (event) => {
+    // A failure without a resend is final: the recipient did not get the message.
+    const final = event.status !== 'sent';
+    logger[final ? 'warn' : 'info'](event, final ? 'message not delivered' : 'no resend');
+  });
   events.on('cooldown', (event) =>
     logger.warn({ ...event, until: new Date(event.until).toISOString() }, 'provider cooling down'),
   );

@@ -46,7 +46,9 @@ export interface MessageAttempts {
  */
 export interface AttemptJournal {
   attemptStarted(attempt: { number: number; provider: string; startedAt: number }): Promise<void>;
-  attemptEnded(attempt: AttemptRecord & { number: number; endedAt: number }): Promise<void>;
+  attemptEnded(
+    attempt: AttemptRecord & { number: number; endedAt: number; providerMessageId: string | null },
+  ): Promise<void>;
 }
 
 /** The result of one slot's turn with one message. */
@@ -79,10 +81,15 @@ export class ProviderSlot {
   #cooldownUntil = 0;
   #drained = false;
 
+  /**
+   * @param statusCallbackUrl - builds the gateway's URL for this provider's status callbacks,
+   *   passed with every attempt; undefined when no public base URL is configured.
+   */
   constructor(
     readonly provider: SmsProvider,
     readonly settings: SlotSettings,
     private readonly deps: SlotDependencies,
+    private readonly statusCallbackUrl?: (messageId: string, attempt: number) => string,
   ) {
     this.breaker = new ProviderBreaker(provider.id, settings.breaker, deps.now, (transition) =>
       deps.events.emit('breaker', transition),
@@ -235,8 +242,15 @@ export class ProviderSlot {
       0,
       Math.min(this.settings.attempt_timeout_ms, message.deadline - started),
     );
+    const request: SendRequest = {
+      ...base,
+      attempt: number,
+      ...(this.statusCallbackUrl === undefined
+        ? {}
+        : { statusCallbackUrl: this.statusCallbackUrl(message.messageId, number) }),
+    };
     const outcome = await runWithTimeout(
-      (signal) => this.provider.send({ ...base, attempt: number }, signal, { timeoutMs }),
+      (signal) => this.provider.send(request, signal, { timeoutMs }),
       timeoutMs,
     );
     const durationMs = this.deps.now() - started;
@@ -259,7 +273,12 @@ export class ProviderSlot {
       config_fault: error?.configFault ?? false,
     });
     this.breaker.record(admission, healthOf(outcome));
-    await message.journal?.attemptEnded({ ...record, number, endedAt: started + durationMs });
+    await message.journal?.attemptEnded({
+      ...record,
+      number,
+      endedAt: started + durationMs,
+      providerMessageId: outcome.ok ? outcome.result.providerMessageId : null,
+    });
     return outcome;
   }
 }

@@ -11,6 +11,11 @@ export interface RouteSettings {
   readonly calling_codes: readonly string[];
   /** Channels notified when no provider sent a message; the escalator defaults to the error log. */
   readonly escalate?: readonly EscalationChannelName[];
+  /** Resends after a delivery failure or a missing final status, as `[routes.<name>.delivery]`. */
+  readonly delivery?: {
+    readonly resend_on: readonly string[];
+    readonly final_status_timeout_ms?: number | undefined;
+  };
 }
 
 /** A route with its name and the slots of its providers, in priority order. */

@@ -7,6 +7,7 @@ import type { MessageStore } from './types.js';
 export { Retention, type RetentionSettings } from './retention.js';
 export { SqliteStore } from './sqlite/store.js';
 export { SCHEMA_VERSION } from './sqlite/migrations.js';
+export { messageStatuses, messageStatusRank } from './status.js';
 export type * from './types.js';
 
 /** Returns the path of the SQLite file: `store.path`, relative to `data_dir` unless absolute. */

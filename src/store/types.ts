@@ -1,15 +1,26 @@
+import type {
+  DeliveryFailureClass,
+  DeliveryReport,
+  DeliveryStatus,
+} from '../../providers/delivery.js';
 import type { AttemptOutcome } from '../events.js';
 
 /**
- * The state of a message.
+ * The state of a message. `messageStatusRank` in `status.ts` orders them.
  *
  * - `queued`: accepted in async mode and waiting for the background sender.
  * - `sending`: a sender is routing it now.
- * - `sent`: a provider accepted it.
+ * - `sent`: a provider accepted it, and no final delivery report has arrived.
+ * - `delivered`: the provider reported it delivered.
+ * - `undelivered`: the provider accepted it and then reported that the carrier could not deliver
+ *   it; `code` is the failure class, such as `recipient_failure`.
  * - `rejected`: a provider rejected it (`rejected` class); `code` names the reason.
- * - `failed`: no provider sent it; `code` names the routing result, such as `all_providers_failed`.
+ * - `failed`: no provider sent it, and `code` names the routing result, such as
+ *   `all_providers_failed`. Or a provider accepted it and then reported that it could not send
+ *   it, and `code` is the failure class, such as `account_failure`.
  */
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'rejected' | 'failed';
+export type MessageStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'rejected' | 'failed';
 
 /** The sending mode that the client requested. */
 export type SendMode = 'sync' | 'async';
@@ -45,9 +56,9 @@ export interface NewMessage {
   readonly callbackFormat?: CallbackFormat | undefined;
 }
 
-/** The end state of a message that left `sending`. */
+/** The end state of a message that left `sending`, as routing decided it. */
 export interface MessageResult {
-  readonly status: Exclude<MessageStatus, 'queued' | 'sending'>;
+  readonly status: Extract<MessageStatus, 'sent' | 'rejected' | 'failed'>;
   /** Problem code for `rejected` and `failed`; null for `sent`. */
   readonly code: string | null;
   readonly provider: string | null;
@@ -55,6 +66,11 @@ export interface MessageResult {
   readonly possibleDuplicate: boolean;
   /** Epoch milliseconds. */
   readonly at: number;
+  /**
+   * For `sent`: when to check for a final delivery status (the route's `final_status_timeout_ms`
+   * after `at`), epoch milliseconds; undefined when the route sets no timeout.
+   */
+  readonly finalStatusDueAt?: number;
 }
 
 /** The start of one attempt, written before the provider is called. */
@@ -65,6 +81,8 @@ export interface AttemptStart {
   readonly provider: string;
   /** Epoch milliseconds. */
   readonly startedAt: number;
+  /** True when the attempt belongs to a resend after a delivery failure or timeout. */
+  readonly resend?: boolean;
 }
 
 /** The end of one attempt, written once the provider responded or the attempt timed out. */
@@ -77,6 +95,17 @@ export interface AttemptEnd {
   readonly durationMs: number;
   /** Epoch milliseconds. */
   readonly endedAt: number;
+  /** The provider's id of the message, for a `sent` attempt; delivery reports are matched on it. */
+  readonly providerMessageId?: string | null;
+}
+
+/** The last delivery report of the provider on one accepted attempt. */
+export interface AttemptDelivery {
+  readonly status: DeliveryStatus;
+  readonly providerCode: string | null;
+  readonly failureClass: DeliveryFailureClass | null;
+  /** When the gateway received the report, epoch milliseconds. */
+  readonly at: number;
 }
 
 /** One attempt as stored; `outcome` is null while it has no end. */
@@ -89,12 +118,21 @@ export interface StoredAttempt {
   readonly httpStatus: number | null;
   readonly providerCode: string | null;
   readonly durationMs: number | null;
+  readonly providerMessageId: string | null;
+  /** Null until a provider reports on this attempt. */
+  readonly delivery: AttemptDelivery | null;
+  /** True when the attempt belongs to a resend. */
+  readonly resend: boolean;
+  /** True when a resend replaced this accepted attempt; its reports no longer move the message. */
+  readonly superseded: boolean;
 }
 
 /** One entry of a message's status history. */
 export interface StatusChange {
   readonly status: MessageStatus;
   readonly code: string | null;
+  /** The provider's error code of a delivery report, such as Twilio `30003`; null otherwise. */
+  readonly providerCode: string | null;
   readonly at: number;
 }
 
@@ -180,11 +218,11 @@ export interface RecoveryReport {
   /** Attempts that had started and had no end; now `ambiguous`. */
   readonly ambiguousAttempts: number;
   /**
-   * Messages in `sending` with an attempt that a provider accepted; now `sent`, without the
-   * provider's message id, which was not yet written.
+   * Messages in `sending` with an attempt that a provider accepted. They are now `sent` with that
+   * attempt's provider and message id, or the status its delivery reports gave it.
    */
   readonly finished: number;
-  /** Async messages that were being sent; queued again. */
+  /** Async messages and resends that were being sent; queued again. */
   readonly requeued: readonly string[];
   /**
    * Sync messages that were being sent; their client got no response, so they are `failed` with
@@ -245,7 +283,85 @@ export type CallbackAttemptResult =
 export interface PruneReport {
   readonly messages: number;
   readonly idempotencyKeys: number;
+  /** Delivery reports that matched no attempt before they expired. */
+  readonly pendingDeliveryReports: number;
 }
+
+/**
+ * A message due for a delivery check: its final status did not arrive in time (`status` is still
+ * `sent`), or its provider reported a failure (`undelivered` or `failed`, with the failure class
+ * as `code`).
+ */
+export interface DeliveryCheck {
+  readonly id: string;
+  readonly route: string;
+  readonly status: MessageStatus;
+  readonly code: string | null;
+  /** The provider that accepted the message. */
+  readonly provider: string | null;
+  /** Number of the attempt that the provider accepted. */
+  readonly attempt: number | null;
+  /** Providers that accepted the message or may have it (an ambiguous attempt), in any pass. */
+  readonly usedProviders: readonly string[];
+  /** Validity deadline, epoch milliseconds; null for a sync message. */
+  readonly expiresAt: number | null;
+}
+
+/** A resend of a message through another provider, as a delivery check decided it. */
+export interface ResendRequest {
+  readonly id: string;
+  /** The accepted attempt that the resend supersedes. */
+  readonly attempt: number;
+  /** The message status the check saw; the resend is skipped when it changed since. */
+  readonly expectedStatus: MessageStatus;
+  /** History code of the resend, such as `resend_after_failure`. */
+  readonly code: string;
+  /** Epoch milliseconds; the message is due in the queue at once. */
+  readonly at: number;
+  /** Validity deadline for a message that has none (a sync message), epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/** A provider's delivery report as a webhook received it, ready to record. */
+export interface NewDeliveryReport extends DeliveryReport {
+  /** Provider type, such as `twilio`; the report's identity is this type with its other fields. */
+  readonly source: string;
+  /** Ids of the configured providers the report may belong to (the account matched). */
+  readonly providers: readonly string[];
+  /** Epoch milliseconds. */
+  readonly receivedAt: number;
+  /** Until when a report that matches no attempt yet is kept, epoch milliseconds. */
+  readonly pendingUntil: number;
+  /**
+   * The attempt that the signed callback URL names. When no attempt has the report's provider
+   * message id, and this attempt has none yet because it is still running or ended ambiguous,
+   * the report gives it that id.
+   */
+  readonly attempt?: { readonly messageId: string; readonly number: number };
+}
+
+/**
+ * What recording a delivery report did.
+ *
+ * - `duplicate`: the same report (source, message id, provider status and code) was recorded
+ *   before; nothing changed.
+ * - `pending`: no attempt has this provider message id yet; the report is kept until its
+ *   `pendingUntil` and applied when the attempt's end is written.
+ * - `recorded`: the report belongs to attempt `attempt` of message `messageId`. `attemptChanged`
+ *   is false for a report that does not advance the attempt's delivery status, such as a late
+ *   `sent` after `delivered`. `messageStatus` is the message's status afterwards.
+ */
+export type DeliveryReportOutcome =
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'pending' }
+  | {
+      readonly kind: 'recorded';
+      readonly messageId: string;
+      readonly attempt: number;
+      readonly attemptChanged: boolean;
+      readonly messageChanged: boolean;
+      readonly messageStatus: MessageStatus;
+    };
 
 /** A recipient who asked a provider to stop messages from one sender. */
 export interface OptOut {
@@ -311,10 +427,42 @@ export interface MessageStore {
   createMessage(message: NewMessage): Promise<void>;
   /** Moves a message to `sending`, `queued` or an end state and appends to its history. */
   updateStatus(id: string, status: MessageStatus, at: number): Promise<void>;
-  /** Writes the end state of a message and appends it to its history. */
+  /**
+   * Writes the end state of a message and appends it to its history. For `sent`, when delivery
+   * reports already reached the accepted attempt, the message then takes the status they give it,
+   * with a second history entry.
+   */
   finishMessage(id: string, result: MessageResult): Promise<void>;
   recordAttemptStart(start: AttemptStart): Promise<void>;
+  /**
+   * Writes the end of an attempt. When it carries a provider message id, delivery reports kept for
+   * that id (see `recordDeliveryReport`) are applied to the attempt in the same transaction.
+   */
   recordAttemptEnd(end: AttemptEnd): Promise<void>;
+  /**
+   * Records a provider's delivery report, in one transaction: a repeated report changes nothing,
+   * a report for an unknown provider message id is kept until `pendingUntil`, and any other
+   * report moves its attempt's delivery status forward (see `messageStatusRank`). When that
+   * attempt is the message's accepted one and the message has left `sending`, the message status
+   * moves forward too, with a history entry that carries the failure class as `code` and the
+   * provider's code.
+   */
+  recordDeliveryReport(report: NewDeliveryReport): Promise<DeliveryReportOutcome>;
+  /**
+   * Lists up to `limit` messages due for a delivery check at `now`, oldest due first. A message
+   * becomes due when its provider reports a failure, or at the `finalStatusDueAt` of its result
+   * when no final status arrived by then. `delivered` ends the check.
+   */
+  listDeliveryChecks(now: number, limit: number): Promise<DeliveryCheck[]>;
+  /**
+   * Puts a message back in the queue for a resend, in one transaction: marks its accepted attempt
+   * superseded, flags the message `possible_duplicate`, gives it `expiresAt` when it has no
+   * deadline, and appends `queued` with `code` to its history. Resolves false, changing nothing,
+   * when the message is no longer due or its status is no longer `expectedStatus`.
+   */
+  resendMessage(resend: ResendRequest): Promise<boolean>;
+  /** Ends the delivery check of a message without a resend. */
+  clearDeliveryCheck(id: string): Promise<void>;
   /** Returns the message with its history and attempts, if `principal` sent it. */
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined>;
   /** Lists the messages of `principal`, newest first. */
@@ -339,17 +487,17 @@ export interface MessageStore {
    */
   requeueMessage(id: string, nextAttemptAt: number, at: number): Promise<boolean>;
   /**
-   * Repairs what a crash left, once at start-up before any sender runs: attempts with a start and
-   * no end become `ambiguous`; messages in `sending` with a sent attempt become `sent`; other
-   * async messages in `sending` are queued again (due at once), and other sync messages in
-   * `sending` become `failed` with code `interrupted`, flagged `possible_duplicate` when they have
-   * an ambiguous attempt.
+   * Repairs what a crash left, once at start-up before any sender runs. Attempts with a start and
+   * no end become `ambiguous`. Messages in `sending` with a sent attempt that no resend superseded
+   * become `sent`. Other async messages and resends in `sending` are queued again, due at once.
+   * Other sync messages in `sending` become `failed` with code `interrupted`, flagged
+   * `possible_duplicate` when they have an ambiguous attempt.
    */
   recoverInterrupted(now: number): Promise<RecoveryReport>;
   /**
-   * Deletes sent, rejected and failed messages last changed before `before`, with their attempts,
-   * history and callback deliveries (pending ones included), and idempotency keys expired at
-   * `now`.
+   * Deletes messages in an end state (sent, delivered, undelivered, rejected, failed) last changed
+   * before `before`, with their attempts, history, delivery reports and callback deliveries
+   * (pending ones included), and idempotency keys and pending delivery reports expired at `now`.
    */
   prune(before: number, now: number): Promise<PruneReport>;
   /**

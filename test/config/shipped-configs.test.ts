@@ -137,6 +137,7 @@ describe('config/example.toml', () => {
       SMTP_USERNAME: 'relay',
       SMTP_PASSWORD: 'smtp-password',
       SMS_RELAY_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      VONAGE_SIGNATURE_SECRET: 'vonage-signature-secret',
     };
     const config = parseConfig(text, env, 'example.toml, uncommented');
 
@@ -147,6 +148,12 @@ describe('config/example.toml', () => {
     expect(config.escalation.email?.port).toBe(587);
     expect(config.escalation.email?.require_tls).toBe(true);
     expect(config.escalation.webhook?.url).toBe('https://hooks.example.com/sms-relay');
+    expect(config.server.public_base_url).toBe('https://sms-relay.example.com');
+    const vonage = config.providers[1];
+    if (vonage?.type !== 'vonage') {
+      throw new Error('expected the second provider to be vonage');
+    }
+    expect(vonage.options.signature_secret).toBe('vonage-signature-secret');
   });
 
   it('alerts operators through the error log', () => {

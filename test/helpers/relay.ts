@@ -27,6 +27,8 @@ export interface ProviderTuning {
   readonly attempt_timeout_ms?: number;
   readonly retry?: Readonly<Record<string, number>>;
   readonly breaker?: Readonly<Record<string, number | string>>;
+  /** Adapter keys of the provider, such as Vonage's `signature_secret`. */
+  readonly options?: Readonly<Record<string, number | string>>;
 }
 
 export interface RelayTomlOptions {
@@ -40,6 +42,8 @@ export interface RelayTomlOptions {
   readonly route?: Readonly<Record<string, number | string>>;
   /** Top-level keys written before every table, such as `default_region`. */
   readonly topLevel?: Readonly<Record<string, string>>;
+  /** TOML text appended after `[routes.default]`, for tables such as `[routes.default.delivery]`. */
+  readonly extra?: string;
 }
 
 /**
@@ -74,6 +78,9 @@ export function relayToml(options: RelayTomlOptions = {}): string {
   for (const [key, value] of Object.entries(options.route ?? {})) {
     lines.push(`${key} = ${tomlValue(value)}`);
   }
+  if (options.extra !== undefined) {
+    lines.push('', options.extra);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -99,6 +106,9 @@ function tuningLines(tuning: ProviderTuning | undefined): string[] {
   }
   if (tuning.attempt_timeout_ms !== undefined) {
     lines.push(`attempt_timeout_ms = ${tuning.attempt_timeout_ms}`);
+  }
+  for (const [key, value] of Object.entries(tuning.options ?? {})) {
+    lines.push(`${key} = ${tomlValue(value)}`);
   }
   for (const table of ['retry', 'breaker'] as const) {
     const keys = tuning[table];

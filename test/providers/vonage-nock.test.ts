@@ -22,6 +22,8 @@ const provider = vonageDefinition.create(
     api_secret: vonageAccount.apiSecret,
     from: vonageAccount.from,
     base_url: VONAGE_ORIGIN,
+    signature_method: 'md5hash',
+    signature_max_age_ms: 300_000,
   },
   { now: () => Date.parse('2030-01-01T00:00:00Z'), random: () => 0.5 },
 );

@@ -76,7 +76,15 @@ async function providerAnswering(
   server = await startFakeServer(reply);
   return vonageDefinition.create(
     'vonage-eu',
-    { api_key: apiKey, api_secret: apiSecret, from: 'SMSRelay', base_url: server.url, ...settings },
+    {
+      api_key: apiKey,
+      api_secret: apiSecret,
+      from: 'SMSRelay',
+      base_url: server.url,
+      signature_method: 'md5hash',
+      signature_max_age_ms: 300_000,
+      ...settings,
+    },
     { now: () => now, random: () => 0.5 },
   );
 }
@@ -303,7 +311,14 @@ describe('vonage adapter, transport', () => {
   it('treats a refused connection as transient', async () => {
     const provider = vonageDefinition.create(
       'vonage-eu',
-      { api_key: apiKey, api_secret: apiSecret, from: 'SMSRelay', base_url: await closedPortUrl() },
+      {
+        api_key: apiKey,
+        api_secret: apiSecret,
+        from: 'SMSRelay',
+        base_url: await closedPortUrl(),
+        signature_method: 'md5hash',
+        signature_max_age_ms: 300_000,
+      },
       { now: () => now, random: () => 0.5 },
     );
     const error = await providerErrorOf(provider.send(message, new AbortController().signal));

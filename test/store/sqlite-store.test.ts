@@ -119,6 +119,10 @@ describe('SqliteStore messages', () => {
       httpStatus: 503,
       providerCode: null,
       durationMs: 40,
+      providerMessageId: null,
+      delivery: null,
+      resend: false,
+      superseded: false,
     });
   });
 
@@ -138,8 +142,8 @@ describe('SqliteStore messages', () => {
     expect(message?.status).toBe('sent');
     expect(message?.providerMessageId).toBe('SM1');
     expect(message?.history).toEqual([
-      { status: 'sending', code: null, at: 1_000 },
-      { status: 'sent', code: null, at: 1_100 },
+      { status: 'sending', code: null, providerCode: null, at: 1_000 },
+      { status: 'sent', code: null, providerCode: null, at: 1_100 },
     ]);
   });
 

@@ -24,6 +24,8 @@ export const problemTwilioErrors: Readonly<Record<ProblemCode, TwilioErrorCode>>
   // because the credentials themselves are valid.
   forbidden: { status: 403, code: 20003 },
   not_found: { status: 404, code: 20404 },
+  // Only the delivery webhooks return it; the Messages API never does.
+  invalid_signature: { status: 403, code: 403 },
   method_not_allowed: { status: 405, code: 20004 },
   payload_too_large: { status: 413, code: 413 },
   unsupported_media_type: { status: 415, code: 415 },

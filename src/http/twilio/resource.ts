@@ -8,7 +8,8 @@ import { messageSid } from './sid.js';
 export const TWILIO_API_VERSION = '2010-04-01';
 
 /** The Message statuses of Twilio's API that the gateway's statuses map onto. */
-export type TwilioMessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
+export type TwilioMessageStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed';
 
 /** A Message resource as Twilio's 2010-04-01 API writes it, with snake_case keys. */
 export interface MessageResource {
@@ -89,6 +90,10 @@ export function twilioStatus(status: MessageStatus): TwilioMessageStatus {
       return 'sending';
     case 'sent':
       return 'sent';
+    case 'delivered':
+      return 'delivered';
+    case 'undelivered':
+      return 'undelivered';
     case 'rejected':
     case 'failed':
       return 'failed';
@@ -99,6 +104,13 @@ export function twilioStatus(status: MessageStatus): TwilioMessageStatus {
 const endStateErrors: Readonly<Record<string, { code: number; message: string }>> = {
   expired: { code: 30036, message: 'Validity period expired' },
   interrupted: { code: 20500, message: 'Interrupted by a gateway restart' },
+  // Delivery failure classes from provider receipts, with the closest Twilio 30xxx code.
+  provider_failure: { code: 30008, message: 'Unknown error' },
+  account_failure: { code: 30002, message: 'Account suspended' },
+  temporary_failure: { code: 30003, message: 'Unreachable destination handset' },
+  recipient_failure: { code: 30005, message: 'Unknown destination handset' },
+  content_failure: { code: 30007, message: 'Message filtered' },
+  unknown_failure: { code: 30008, message: 'Unknown error' },
 };
 
 /** Returns `error_code` and `error_message` for the code that a message ended with. */
@@ -112,7 +124,8 @@ function messageError(code: string | null) {
 
 /**
  * Returns the Twilio error code and a short text for the code that a message ended with: the
- * code of a problem code, 30036 for `expired`, and 20500 for anything else.
+ * code of a problem code, 30036 for `expired`, the closest 30xxx code for a delivery failure
+ * class, and 20500 for anything else.
  */
 export function twilioError(code: string): { code: number; message: string } {
   if (Object.hasOwn(problemCodes, code)) {

@@ -76,10 +76,12 @@ function carriesErrorCode(status: TwilioMessageStatus): boolean {
   // Twilio sends ErrorCode with `failed` and `undelivered`.
   switch (status) {
     case 'failed':
+    case 'undelivered':
       return true;
     case 'queued':
     case 'sending':
     case 'sent':
+    case 'delivered':
       return false;
   }
 }

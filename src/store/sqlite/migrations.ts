@@ -128,6 +128,42 @@ const migrations: readonly string[] = [
   `
   ALTER TABLE messages ADD COLUMN callback_format TEXT NOT NULL DEFAULT 'json';
   `,
+  `
+  ALTER TABLE attempts ADD COLUMN provider_message_id TEXT;
+  ALTER TABLE attempts ADD COLUMN delivery_status TEXT;
+  ALTER TABLE attempts ADD COLUMN delivery_provider_code TEXT;
+  ALTER TABLE attempts ADD COLUMN delivery_failure_class TEXT;
+  ALTER TABLE attempts ADD COLUMN delivery_at INTEGER;
+  CREATE INDEX attempts_by_provider_message_id ON attempts (provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+
+  ALTER TABLE status_changes ADD COLUMN provider_code TEXT;
+
+  CREATE TABLE delivery_reports (
+    report_key TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    providers TEXT NOT NULL,
+    provider_message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    provider_status TEXT NOT NULL,
+    provider_code TEXT,
+    failure_class TEXT,
+    received_at INTEGER NOT NULL,
+    pending_until INTEGER,
+    message_id TEXT REFERENCES messages (id) ON DELETE CASCADE,
+    attempt_number INTEGER
+  );
+  CREATE INDEX delivery_reports_pending ON delivery_reports (provider_message_id)
+    WHERE message_id IS NULL;
+  CREATE INDEX delivery_reports_by_message ON delivery_reports (message_id);
+  `,
+  `
+  ALTER TABLE attempts ADD COLUMN resend INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE attempts ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN delivery_check_at INTEGER;
+  CREATE INDEX messages_delivery_check ON messages (delivery_check_at)
+    WHERE delivery_check_at IS NOT NULL;
+  `,
 ];
 
 /** The schema version this build writes. */

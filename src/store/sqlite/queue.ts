@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 
 import type { ClaimedMessage, PruneReport, RecoveryReport } from '../types.js';
-import { toAttempt, type AttemptRow } from './rows.js';
+import type { DeliveryTable } from './delivery.js';
+import { attemptColumns, toAttempt, type AttemptRow } from './rows.js';
 
 interface QueuedRow {
   id: string;
@@ -28,7 +29,10 @@ export class QueueTable {
   readonly #selectSentAttempt;
   readonly #finishSent;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly delivery: DeliveryTable,
+  ) {
     this.#selectDue = db.prepare<[{ now: number; limit: number }], QueuedRow>(
       `SELECT id, principal, request_id, route, recipient, body, sender, reference, encoding,
         expires_at, callback_url, passes FROM messages
@@ -42,13 +46,18 @@ export class QueueTable {
       VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
       @status, @code, @at)`);
     this.#selectAttempts = db.prepare<[{ id: string }], AttemptRow>(
-      `SELECT number, provider, started_at, ended_at, outcome, http_status, provider_code,
-        duration_ms FROM attempts WHERE message_id = @id ORDER BY number`,
+      `SELECT ${attemptColumns} FROM attempts WHERE message_id = @id ORDER BY number`,
     );
-    this.#selectSentAttempt = db.prepare<[{ id: string }], { provider: string }>(
-      "SELECT provider FROM attempts WHERE message_id = @id AND outcome = 'sent' LIMIT 1",
+    this.#selectSentAttempt = db.prepare<
+      [{ id: string }],
+      { provider: string; provider_message_id: string | null }
+    >(
+      `SELECT provider, provider_message_id FROM attempts
+        WHERE message_id = @id AND outcome = 'sent' AND superseded = 0
+        ORDER BY number DESC LIMIT 1`,
     );
     this.#finishSent = db.prepare(`UPDATE messages SET status = 'sent', provider = @provider,
+      provider_message_id = @provider_message_id,
       possible_duplicate = EXISTS (SELECT 1 FROM attempts
         WHERE message_id = @id AND outcome = 'ambiguous'),
       updated_at = @now WHERE id = @id`);
@@ -96,24 +105,33 @@ export class QueueTable {
           duration_ms = @now - started_at WHERE ended_at IS NULL`,
       )
       .run({ now });
+    // A resend runs from the queue whatever the mode, because its client got its response already.
     const sending = this.db
-      .prepare<[], { id: string; mode: string }>(
-        "SELECT id, mode FROM messages WHERE status = 'sending' ORDER BY created_at",
+      .prepare<[], { id: string; mode: string; resend: number }>(
+        `SELECT id, mode, EXISTS (SELECT 1 FROM attempts
+          WHERE message_id = messages.id AND superseded = 1) AS resend
+          FROM messages WHERE status = 'sending' ORDER BY created_at`,
       )
       .all();
 
     const requeued: string[] = [];
     const interrupted: string[] = [];
     let finished = 0;
-    for (const { id, mode } of sending) {
+    for (const { id, mode, resend } of sending) {
       // A crash between a provider's acceptance and the final write leaves a sent attempt on a
       // message in `sending`. Sending it again would duplicate it, so it is finished as sent.
       const accepted = this.#selectSentAttempt.get({ id });
       if (accepted) {
-        this.#finishSent.run({ id, provider: accepted.provider, now });
+        this.#finishSent.run({
+          id,
+          provider: accepted.provider,
+          provider_message_id: accepted.provider_message_id,
+          now,
+        });
         this.#insertStatus.run({ id, status: 'sent', code: 'recovered', at: now });
+        this.delivery.promote(id, now);
         finished += 1;
-      } else if (mode === 'async') {
+      } else if (mode === 'async' || resend === 1) {
         this.db
           .prepare(
             "UPDATE messages SET status = 'queued', next_attempt_at = @now, updated_at = @now WHERE id = @id",
@@ -154,12 +172,17 @@ export class QueueTable {
   prune(before: number, now: number): PruneReport {
     const messages = this.db
       .prepare(
-        "DELETE FROM messages WHERE status IN ('sent', 'rejected', 'failed') AND updated_at < @before",
+        `DELETE FROM messages WHERE updated_at < @before
+          AND status IN ('sent', 'delivered', 'undelivered', 'rejected', 'failed')`,
       )
       .run({ before });
     const keys = this.db
       .prepare('DELETE FROM idempotency_keys WHERE expires_at <= @now')
       .run({ now });
-    return { messages: messages.changes, idempotencyKeys: keys.changes };
+    return {
+      messages: messages.changes,
+      idempotencyKeys: keys.changes,
+      pendingDeliveryReports: this.delivery.prunePending(now),
+    };
   }
 }

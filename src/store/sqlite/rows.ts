@@ -1,5 +1,7 @@
+import type { DeliveryFailureClass, DeliveryStatus } from '../../../providers/delivery.js';
 import type { AttemptOutcome } from '../../events.js';
 import type {
+  AttemptDelivery,
   MessageStatus,
   MessageSummary,
   SendMode,
@@ -39,13 +41,26 @@ export interface AttemptRow {
   http_status: number | null;
   provider_code: string | null;
   duration_ms: number | null;
+  provider_message_id: string | null;
+  delivery_status: string | null;
+  delivery_provider_code: string | null;
+  delivery_failure_class: string | null;
+  delivery_at: number | null;
+  resend: number;
+  superseded: number;
 }
 
 export interface StatusRow {
   status: string;
   code: string | null;
+  provider_code: string | null;
   at: number;
 }
+
+/** The `attempts` columns that `AttemptRow` maps, for SELECT lists. */
+export const attemptColumns = `number, provider, started_at, ended_at, outcome, http_status,
+  provider_code, duration_ms, provider_message_id, delivery_status, delivery_provider_code,
+  delivery_failure_class, delivery_at, resend, superseded`;
 
 /** The `messages` columns that `MessageRow` maps, for SELECT lists. */
 export const summaryColumns = `id, principal, request_id, mode, route, recipient, sender, reference,
@@ -88,9 +103,30 @@ export function toAttempt(row: AttemptRow): StoredAttempt {
     httpStatus: row.http_status,
     providerCode: row.provider_code,
     durationMs: row.duration_ms,
+    providerMessageId: row.provider_message_id,
+    delivery: toDelivery(row),
+    resend: row.resend === 1,
+    superseded: row.superseded === 1,
+  };
+}
+
+function toDelivery(row: AttemptRow): AttemptDelivery | null {
+  if (row.delivery_status === null || row.delivery_at === null) {
+    return null;
+  }
+  return {
+    status: row.delivery_status as DeliveryStatus,
+    providerCode: row.delivery_provider_code,
+    failureClass: row.delivery_failure_class as DeliveryFailureClass | null,
+    at: row.delivery_at,
   };
 }
 
 export function toStatusChange(row: StatusRow): StatusChange {
-  return { status: row.status as MessageStatus, code: row.code, at: row.at };
+  return {
+    status: row.status as MessageStatus,
+    code: row.code,
+    providerCode: row.provider_code,
+    at: row.at,
+  };
 }

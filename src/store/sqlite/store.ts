@@ -10,6 +10,8 @@ import type {
   CallbackAttemptResult,
   CallbackDelivery,
   ClaimedMessage,
+  DeliveryCheck,
+  DeliveryReportOutcome,
   IdempotencyClaim,
   IdempotencyClaimRequest,
   MessageFilter,
@@ -17,19 +19,24 @@ import type {
   MessageResult,
   MessageStatus,
   MessageStore,
+  NewDeliveryReport,
   NewMessage,
   OptOut,
   PruneReport,
   RecoveryReport,
+  ResendRequest,
   StoredMessage,
   StoredResponse,
 } from '../types.js';
 import { CallbackTable } from './callbacks.js';
+import { DeliveryCheckTable } from './delivery-checks.js';
+import { DeliveryTable } from './delivery.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
 import { OptOutTable } from './opt-outs.js';
 import { QueueTable } from './queue.js';
 import {
+  attemptColumns,
   summaryColumns,
   toAttempt,
   toStatusChange,
@@ -54,6 +61,8 @@ export class SqliteStore implements MessageStore {
   readonly #queue: QueueTable;
   readonly #optOuts: OptOutTable;
   readonly #callbacks: CallbackTable;
+  readonly #delivery: DeliveryTable;
+  readonly #deliveryChecks: DeliveryCheckTable;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -68,7 +77,9 @@ export class SqliteStore implements MessageStore {
     migrate(this.db);
     this.#statements = prepare(this.db);
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
-    this.#queue = new QueueTable(this.db);
+    this.#delivery = new DeliveryTable(this.db);
+    this.#deliveryChecks = new DeliveryCheckTable(this.db);
+    this.#queue = new QueueTable(this.db, this.#delivery);
     this.#optOuts = new OptOutTable(this.db);
     this.#callbacks = new CallbackTable(this.db);
   }
@@ -114,8 +125,12 @@ export class SqliteStore implements MessageStore {
         provider_message_id: result.providerMessageId,
         possible_duplicate: result.possibleDuplicate ? 1 : 0,
         at: result.at,
+        delivery_check_at: result.status === 'sent' ? (result.finalStatusDueAt ?? null) : null,
       });
       this.#appendStatus(id, result.status, result.code, result.at);
+      if (result.status === 'sent') {
+        this.#delivery.promote(id, result.at);
+      }
     });
   }
 
@@ -126,6 +141,7 @@ export class SqliteStore implements MessageStore {
         number: start.number,
         provider: start.provider,
         started_at: start.startedAt,
+        resend: start.resend ? 1 : 0,
       });
     });
   }
@@ -140,8 +156,28 @@ export class SqliteStore implements MessageStore {
         provider_code: end.providerCode,
         duration_ms: end.durationMs,
         ended_at: end.endedAt,
+        provider_message_id: end.providerMessageId ?? null,
       });
+      if (end.providerMessageId) {
+        this.#delivery.applyPending(end.messageId, end.number, end.endedAt);
+      }
     });
+  }
+
+  recordDeliveryReport(report: NewDeliveryReport): Promise<DeliveryReportOutcome> {
+    return this.#run(() => this.#delivery.record(report));
+  }
+
+  listDeliveryChecks(now: number, limit: number): Promise<DeliveryCheck[]> {
+    return this.#run(() => this.#deliveryChecks.listDue(now, limit));
+  }
+
+  resendMessage(resend: ResendRequest): Promise<boolean> {
+    return this.#run(() => this.#deliveryChecks.resend(resend));
+  }
+
+  clearDeliveryCheck(id: string): Promise<void> {
+    return this.#run(() => this.#deliveryChecks.clear(id));
   }
 
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
@@ -294,24 +330,26 @@ function prepare(db: Database) {
     ),
     finishMessage: db.prepare(`UPDATE messages SET status = @status, code = @code,
       provider = @provider, provider_message_id = @provider_message_id,
-      possible_duplicate = MAX(possible_duplicate, @possible_duplicate), updated_at = @at
-      WHERE id = @id`),
+      possible_duplicate = MAX(possible_duplicate, @possible_duplicate), updated_at = @at,
+      delivery_check_at = @delivery_check_at WHERE id = @id`),
     insertStatus: db.prepare(`INSERT INTO status_changes (message_id, seq, status, code, at)
       VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
       @status, @code, @at)`),
-    insertAttempt: db.prepare(`INSERT INTO attempts (message_id, number, provider, started_at)
-      VALUES (@message_id, @number, @provider, @started_at)`),
+    insertAttempt: db.prepare(`INSERT INTO attempts (message_id, number, provider, started_at,
+      resend) VALUES (@message_id, @number, @provider, @started_at, @resend)`),
     endAttempt: db.prepare(`UPDATE attempts SET ended_at = @ended_at, outcome = @outcome,
-      http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms
+      http_status = @http_status, provider_code = @provider_code, duration_ms = @duration_ms,
+      provider_message_id = COALESCE(@provider_message_id, provider_message_id)
       WHERE message_id = @message_id AND number = @number`),
     selectMessage: db.prepare(
       `SELECT ${summaryColumns}, body FROM messages WHERE id = @id AND principal = @principal`,
     ),
     selectHistory: db.prepare(
-      'SELECT status, code, at FROM status_changes WHERE message_id = @id ORDER BY seq',
+      `SELECT status, code, provider_code, at FROM status_changes WHERE message_id = @id
+        ORDER BY seq`,
     ),
-    selectAttempts: db.prepare(`SELECT number, provider, started_at, ended_at, outcome,
-      http_status, provider_code, duration_ms FROM attempts WHERE message_id = @id
-      ORDER BY number`),
+    selectAttempts: db.prepare(
+      `SELECT ${attemptColumns} FROM attempts WHERE message_id = @id ORDER BY number`,
+    ),
   };
 }

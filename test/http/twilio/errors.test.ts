@@ -30,6 +30,7 @@ const problemRows: ReadonlyArray<readonly [ProblemCode, number, number]> = [
   ['unauthorized', 401, 20003],
   ['forbidden', 403, 20003],
   ['not_found', 404, 20404],
+  ['invalid_signature', 403, 403],
   ['method_not_allowed', 405, 20004],
   ['payload_too_large', 413, 413],
   ['unsupported_media_type', 415, 415],

@@ -64,8 +64,8 @@ function stored(changes: Partial<StoredMessage> = {}): StoredMessage {
     callbackUrl: null,
     body: 'db-1 down',
     history: [
-      { status: 'sending', code: null, at: created },
-      { status: 'sent', code: null, at: created + 2000 },
+      { status: 'sending', code: null, providerCode: null, at: created },
+      { status: 'sent', code: null, providerCode: null, at: created + 2000 },
     ],
     attempts: [],
     ...changes,
