@@ -22,6 +22,7 @@ import type {
   StoredMessage,
   StoredResponse,
 } from '../types.js';
+import { GroupCommit } from './group-commit.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
 import { OptOutTable } from './opt-outs.js';
@@ -41,8 +42,9 @@ import {
  * the writer, and `synchronous = FULL` syncs every commit to disk, so an acknowledged message
  * survives a power loss as well as a process crash.
  *
- * better-sqlite3 is synchronous: each method finishes its write before it returns, and wraps the
- * result in a resolved promise to fit the contract.
+ * Every method goes through a group commit (`GroupCommit`): the calls of one turn of the event
+ * loop run in call order in one transaction, each in its own savepoint, and share one disk sync.
+ * A method's promise settles once that commit is on disk.
  */
 export class SqliteStore implements MessageStore {
   readonly db: Database;
@@ -50,6 +52,7 @@ export class SqliteStore implements MessageStore {
   readonly #idempotency: IdempotencyTable;
   readonly #queue: QueueTable;
   readonly #optOuts: OptOutTable;
+  readonly #commits: GroupCommit;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -66,6 +69,7 @@ export class SqliteStore implements MessageStore {
     this.#idempotency = new IdempotencyTable(this.db, randomUUID());
     this.#queue = new QueueTable(this.db);
     this.#optOuts = new OptOutTable(this.db);
+    this.#commits = new GroupCommit(this.db);
   }
 
   createMessage(message: NewMessage): Promise<void> {
@@ -241,8 +245,12 @@ export class SqliteStore implements MessageStore {
     return this.#run(() => this.#optOuts.delete(sender, recipient));
   }
 
-  /** Closes the database; a second call does nothing. */
+  /**
+   * Commits the operations still queued, then closes the database; a second call does nothing.
+   * Operations called after `close` reject.
+   */
   close(): Promise<void> {
+    this.#commits.close();
     if (this.db.open) {
       this.db.close();
     }
@@ -253,13 +261,9 @@ export class SqliteStore implements MessageStore {
     this.#statements.insertStatus.run({ id, status, code, at });
   }
 
-  /** Runs `work` in one transaction and turns its result or error into a promise. */
+  /** Queues `work` for the next group commit; resolves with its result once it is on disk. */
   #run<T>(work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(this.db.inTransaction ? work() : this.db.transaction(work)());
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    return this.#commits.run(work);
   }
 }
 
