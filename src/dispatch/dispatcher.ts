@@ -111,7 +111,9 @@ export class Dispatcher {
     context: DispatchContext,
   ): Promise<Dispatch> {
     const createdAt = this.now();
-    await this.store.createMessage({
+    // Not awaited here: the first attempt start is issued in the same turn of the event loop, so
+    // both share one commit, and the journal delays the provider call until both are on disk.
+    const written = this.store.createMessage({
       id,
       principal: context.principal,
       requestId: context.requestId,
@@ -128,14 +130,18 @@ export class Dispatcher {
       expiresAt: undefined,
       callbackUrl: message.callbackUrl,
     });
+    // Marks the rejection as handled while routing runs; the `await` below still throws it.
+    written.catch(() => undefined);
 
     const attempts: AttemptRecord[] = [];
     const result = await this.router.route(route, sendRequest(message), {
       messageId: id,
       deadline: createdAt + route.settings.deadline_ms,
       attempts,
-      journal: storeJournal(this.store, id),
+      journal: storeJournal(this.store, id, written),
     });
+    // Routing that started no attempt did not wait for the message write.
+    await written;
     const escalatedTo = this.#escalate(id, route, message, context, result);
     await this.optOuts.record({ ...message, id }, result, this.now());
     const stored = messageResult(result, this.now());

@@ -3,11 +3,22 @@ import type { AttemptJournal } from '../resilience/provider-slot.js';
 import type { RoutingResult } from '../routing/router.js';
 import type { MessageResult, MessageStore } from '../store/index.js';
 
-/** Returns the journal that writes the attempts of message `messageId` to `store`. */
-export function storeJournal(store: MessageStore, messageId: string): AttemptJournal {
+/**
+ * Returns the journal that writes the attempts of message `messageId` to `store`. When `written`
+ * is given (the pending write of the message itself), each attempt start resolves only once that
+ * write has committed too, and rejects with its error. The sync path issues both in one turn of
+ * the event loop, so the store commits them together.
+ */
+export function storeJournal(
+  store: MessageStore,
+  messageId: string,
+  written: Promise<void> = Promise.resolve(),
+): AttemptJournal {
   return {
-    attemptStarted: ({ number, provider, startedAt }) =>
-      store.recordAttemptStart({ messageId, number, provider, startedAt }),
+    attemptStarted: async ({ number, provider, startedAt }) => {
+      const started = store.recordAttemptStart({ messageId, number, provider, startedAt });
+      await Promise.all([written, started]);
+    },
     attemptEnded: (attempt) =>
       store.recordAttemptEnd({
         messageId,

@@ -7,7 +7,12 @@ import {
 } from '../../providers/contract.js';
 import type { AttemptRecord, GatewayEvents } from '../events.js';
 import { fullJitterBackoff, type RetrySettings } from './backoff.js';
-import { ProviderBreaker, type BreakerSettings, type HealthOutcome } from './breaker.js';
+import {
+  ProviderBreaker,
+  type Admission,
+  type BreakerSettings,
+  type HealthOutcome,
+} from './breaker.js';
 import { sleep } from './sleep.js';
 
 /** Resilience settings of one provider. */
@@ -151,7 +156,7 @@ export class ProviderSlot {
         return lastError ? { kind: 'failed', error: lastError } : { kind: 'unavailable' };
       }
 
-      const outcome = await this.#attempt(request, message);
+      const outcome = await this.#admitted(admission, () => this.#attempt(request, message));
       this.breaker.record(admission, healthOf(outcome));
       if (outcome.ok) {
         return { kind: 'sent', result: outcome.result };
@@ -205,6 +210,23 @@ export class ProviderSlot {
     this.#cooldownUntil = Math.max(this.#cooldownUntil, until);
     this.deps.events.emit('cooldown', { provider: this.id, until, delay_ms: delay });
     return delay;
+  }
+
+  /**
+   * Runs `attempt` under `admission`. When it throws (a journal write failed, so the provider's
+   * health is unknown), the permit is returned as a neutral outcome, so that a half-open breaker
+   * does not keep a trial slot that no call will ever release.
+   */
+  async #admitted(
+    admission: Admission,
+    attempt: () => Promise<AttemptResult>,
+  ): Promise<AttemptResult> {
+    try {
+      return await attempt();
+    } catch (error) {
+      this.breaker.record(admission, 'neutral');
+      throw error;
+    }
   }
 
   async #attempt(
