@@ -136,6 +136,20 @@ describe('SqliteStore group commit', () => {
     expect(message?.attempts[0]?.outcome).toBeNull();
   });
 
+  it('reads at once with nothing queued', async () => {
+    const store = open();
+    await store.createMessage(newMessage());
+    let checkPhaseRan = false;
+    setImmediate(() => {
+      checkPhaseRan = true;
+    });
+
+    const message = await store.getMessage('alerting', 'msg-1');
+
+    expect(message?.id).toBe('msg-1');
+    expect(checkPhaseRan).toBe(false);
+  });
+
   it('claims a message queued in the same turn', async () => {
     const store = open();
 

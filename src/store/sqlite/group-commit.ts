@@ -57,6 +57,21 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Runs the read-only `work` at once when no operation is queued, because then it sees every
+   * earlier write and there is no commit to wait for; else queues it as `run` does.
+   */
+  read<T>(work: () => T): Promise<T> {
+    if (this.#closed || this.#queue.length > 0) {
+      return this.run(work);
+    }
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
   /** Runs and commits every queued operation now. */
   flush(): void {
     if (this.#scheduled !== undefined) {

@@ -44,7 +44,8 @@ import {
  *
  * Every method goes through a group commit (`GroupCommit`): the calls of one turn of the event
  * loop run in call order in one transaction, each in its own savepoint, and share one disk sync.
- * A method's promise settles once that commit is on disk.
+ * A method's promise settles once that commit is on disk. A read-only method runs at once when
+ * nothing is queued.
  */
 export class SqliteStore implements MessageStore {
   readonly db: Database;
@@ -143,7 +144,7 @@ export class SqliteStore implements MessageStore {
   }
 
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
-    return this.#run(() => {
+    return this.#read(() => {
       const row = this.#statements.selectMessage.get({ id, principal }) as
         (MessageRow & { body: string }) | undefined;
       if (!row) {
@@ -162,7 +163,7 @@ export class SqliteStore implements MessageStore {
   }
 
   listMessages(principal: string, filter: MessageFilter): Promise<MessagePage> {
-    return this.#run(() => {
+    return this.#read(() => {
       const conditions = ['principal = @principal'];
       const parameters: Record<string, string | number> = { principal, limit: filter.limit + 1 };
       if (filter.status !== undefined) {
@@ -234,11 +235,11 @@ export class SqliteStore implements MessageStore {
   }
 
   findOptOut(senders: readonly string[], recipient: string): Promise<OptOut | undefined> {
-    return this.#run(() => this.#optOuts.find(senders, recipient));
+    return this.#read(() => this.#optOuts.find(senders, recipient));
   }
 
   listOptOuts(filter: { recipient?: string; limit: number }): Promise<OptOut[]> {
-    return this.#run(() => this.#optOuts.list(filter));
+    return this.#read(() => this.#optOuts.list(filter));
   }
 
   deleteOptOut(sender: string, recipient: string): Promise<boolean> {
@@ -264,6 +265,11 @@ export class SqliteStore implements MessageStore {
   /** Queues `work` for the next group commit; resolves with its result once it is on disk. */
   #run<T>(work: () => T): Promise<T> {
     return this.#commits.run(work);
+  }
+
+  /** Runs the read-only `work` at once when nothing is queued, else after the queued writes. */
+  #read<T>(work: () => T): Promise<T> {
+    return this.#commits.read(work);
   }
 }
 
