@@ -6,7 +6,7 @@ import type { Escalator } from '../escalation/escalator.js';
 import type { Route, Router, RoutingResult } from '../routing/router.js';
 import type { MessageStore } from '../store/index.js';
 import { escalateUnsent } from './escalate.js';
-import { messageResult, storeJournal } from './journal.js';
+import { messageResult, StoreJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
 import type { CallbackNotifier } from './callbacks.js';
 
@@ -134,18 +134,20 @@ export class Dispatcher {
     written.catch(() => undefined);
 
     const attempts: AttemptRecord[] = [];
+    const journal = new StoreJournal(this.store, id, written);
     const result = await this.router.route(route, sendRequest(message), {
       messageId: id,
       deadline: createdAt + route.settings.deadline_ms,
       attempts,
-      journal: storeJournal(this.store, id, written),
+      journal,
     });
     // Routing that started no attempt did not wait for the message write.
     await written;
     const escalatedTo = this.#escalate(id, route, message, context, result);
     await this.optOuts.record({ ...message, id }, result, this.now());
     const stored = messageResult(result, this.now());
-    await this.store.finishMessage(id, stored);
+    // The last attempt's end and the end state share one commit.
+    await Promise.all([this.store.finishMessage(id, stored), journal.settled()]);
     if (message.callbackUrl !== undefined) {
       this.callbacks.notify({ ...message, id, callbackUrl: message.callbackUrl }, stored);
     }

@@ -13,7 +13,7 @@ import type {
 import type { DispatchContext, OutboundMessage } from './dispatcher.js';
 import { sendRequest } from './dispatcher.js';
 import { escalateUnsent } from './escalate.js';
-import { messageResult, storeJournal } from './journal.js';
+import { messageResult, StoreJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
 import type { CallbackNotifier } from './callbacks.js';
 
@@ -184,12 +184,14 @@ export class QueueSender {
       return this.#fail(message, 'expired', attempts, settings);
     }
 
+    const journal = new StoreJournal(store, message.id);
     const result = await router.route(eligible, sendRequest(toOutbound(message)), {
       messageId: message.id,
       deadline: Math.min(this.deps.now() + settings.deadline_ms, message.expiresAt),
       attempts,
-      journal: storeJournal(store, message.id),
+      journal,
     });
+    await journal.settled();
     if (isFinal(result)) {
       return this.#finish(message, result, settings);
     }

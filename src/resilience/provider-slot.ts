@@ -36,7 +36,10 @@ export interface MessageAttempts {
   readonly deadline: number;
   /** Every attempt so far, across providers; each slot appends its own. */
   readonly attempts: AttemptRecord[];
-  /** Durable record of attempts; the slot awaits each write before it goes on. */
+  /**
+   * Durable record of attempts. The slot awaits `attemptStarted` before it calls the provider and
+   * `attemptEnded` before it goes on.
+   */
   readonly journal?: AttemptJournal;
 }
 
@@ -45,7 +48,9 @@ export interface MessageAttempts {
  * after a crash the store shows which attempts may have reached a provider.
  */
 export interface AttemptJournal {
+  /** Resolves once the start is durable; the provider is called only after that. */
   attemptStarted(attempt: { number: number; provider: string; startedAt: number }): Promise<void>;
+  /** Records the end; may resolve before it is durable, as `StoreJournal` does. */
   attemptEnded(attempt: AttemptRecord & { number: number; endedAt: number }): Promise<void>;
 }
 

@@ -85,7 +85,7 @@ describe('attempt journal', () => {
     expect(attempts.map((row) => row.outcome)).toEqual(['sent']);
   });
 
-  it('commits the message and first attempt together', async () => {
+  it('commits a sent message twice', async () => {
     let commitsAtProvider: number | undefined;
     twilio = await startTwilioFake((request) => {
       commitsAtProvider = walCommits(storeFile(relay.dataDir));
@@ -97,10 +97,13 @@ describe('attempt journal', () => {
     const before = walCommits(storeFile(relay.dataDir));
 
     const response = await relay.send({ to: '+15005550006', body: 'db-1 down' });
+    const after = walCommits(storeFile(relay.dataDir));
 
     expect(response.status).toBe(200);
     expect(commitsAtProvider).toBeDefined();
+    // The message with its first attempt start, then the attempt end with the end state.
     expect((commitsAtProvider ?? 0) - before).toBe(1);
+    expect(after - (commitsAtProvider ?? 0)).toBe(1);
   });
 
   it('calls no provider when the message write fails', async () => {
@@ -118,5 +121,24 @@ describe('attempt journal', () => {
     expect(twilio.requests).toHaveLength(0);
     expect(vonage.requests).toHaveLength(0);
     expect(readStore<AttemptRow>(relay.dataDir, 'SELECT * FROM attempts')).toEqual([]);
+  });
+
+  it('answers 500 when the attempt end fails', async () => {
+    twilio = await startTwilioFake();
+    vonage = await startVonageFake();
+    relay = startRelay(relayToml({ twilioUrl: twilio.url, vonageUrl: vonage.url }));
+    const store = relay.gateway.store as SqliteStore;
+    store.db.exec(`CREATE TEMP TRIGGER fail_attempt_end BEFORE UPDATE ON attempts
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+
+    const response = await relay.send({ to: '+15005550006', body: 'db-1 down' });
+    const body = await response.text();
+    const attempts = readStore<AttemptRow>(relay.dataDir, 'SELECT * FROM attempts');
+
+    expect(response.status).toBe(500);
+    expect(body).not.toContain('disk is full');
+    expect(twilio.requests).toHaveLength(1);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]?.outcome).toBeNull();
   });
 });
