@@ -5,7 +5,7 @@ import { formatTables, type BenchResults } from './report.js';
  * fixed here, so a new run replaces the figures and keeps the explanations.
  */
 export function renderBenchmarksPage(results: BenchResults): string {
-  const { machine, load, drillSettings: drill } = results;
+  const { machine, loadAverage, load, drillSettings: drill } = results;
   const overheadRatio =
     results.scenarios.overhead.gateway.requestsPerSecond /
     results.scenarios.overhead.baseline.requestsPerSecond;
@@ -22,6 +22,7 @@ are healthy, and what it saves when one of them hangs. The figures below come fr
 | machine | ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os} |
 | Node.js | ${machine.node} |
 | load generator | autocannon 9.0.0, in the runner process |
+| load average (1 min) | ${loadAverage.min.toFixed(1)} to ${loadAverage.max.toFixed(1)} during the run, read every ${loadAverage.intervalMs / 1000} s |
 
 The machine is shared with other work and has ${machine.cores} cores for the load generator, the
 fake providers (both in the runner process), the baseline and the gateway (each its own
