@@ -29,8 +29,8 @@ fake providers (both in the runner process), the baseline and the gateway (each 
 process). A lone absolute figure means little here. Read the ratios, which compare the two
 servers in alternating slices of one run, and expect even those to move between runs: repeated
 overhead runs of one commit before the store gave requests-per-second ratios from 0.67 to 1.03,
-and three full runs with the store's group commit gave 0.35 to 0.56 while other work kept the load
-average between 3 and 8. The CPU time per request of each server process varies less, because it
+and four full runs with the store's group commit gave 0.35 to 0.59 while the load average ranged
+from 1.4 to about 8. The CPU time per request of each server process varies less, because it
 does not count time spent waiting for a core.
 
 ## How to run
@@ -72,9 +72,9 @@ npx autocannon -c 32 -d 15 -m POST -H 'Authorization=Bearer dev-key' \\
 | sync (200, sent)    |                        499 | 57 ms | 146 ms |                  4.1 |
 
 A second round a minute later, at a load average of 8 to 10, gave 488 (async) and 383 (sync) per
-second. Before the group commit (\`bebd8bb\`), the same commands, alternated with the group-commit
-code in one session at load averages of 3.5 to 6, gave 167 to 198 (async) and 134 to 207 (sync)
-per second, against 606 to 909 and 482 to 538 for the group-commit code. An earlier version of
+second. In one session at load averages of 3.5 to 6, the same commands alternated between the
+code before the group commit (\`bebd8bb\`) and after it. Before, they gave 167 to 198 (async) and
+134 to 207 (sync) per second; after, 606 to 909 and 482 to 538. An earlier version of
 this page gave 1,434 and 627 per second for the code before the group commit, at a load that was
 not recorded, so those figures do not compare with these.
 
@@ -148,7 +148,7 @@ npx tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile 40
 \`\`\`
 
 Each figure below is from a single run on this machine, on 2026-12-04, while other work kept the
-load average between 3 and 7. Profiling slows the gateway, so the ratios of these runs are lower
+load average between about 3 and 6. Profiling slows the gateway, so the ratios of these runs are lower
 than those of unprofiled runs.
 
 **Before the group commit** (\`bebd8bb\`, ratio 0.15 in the profiled run, at 4.3 times the
@@ -163,8 +163,8 @@ baseline's CPU per request):
 - At \`ff79295\`, before the store existed, the gateway served 0.67 times the baseline's requests
   per second in a full-length run, at 1.39 times its CPU per request (770 against 555 µs). The
   largest parts were a new TCP connection for every provider attempt (about 8 % of the samples)
-  and phone number parsing with libphonenumber-js (about 5 %), then pino logging with redaction
-  (about 4 %) and the twilio SDK, whose client is built per attempt (about 40 µs each).
+  and phone number parsing with libphonenumber-js (about 5 %). Next came pino logging with
+  redaction (about 4 %) and the twilio SDK, whose client is built per attempt (about 40 µs each).
 
 **What was changed**:
 
@@ -178,10 +178,11 @@ baseline's CPU per request):
 - The SHA-256 fingerprint of a request is computed only when it has an \`Idempotency-Key\`.
 
 **After** (\`5b3b6eb\`, ratio 0.47 in the profiled run, at 1.88 times the baseline's CPU per
-request): the store took 15 % of the busy time, 12 % of it in the native COMMIT with its fsync.
+request): the store took 15 % of the busy time, 12 % as the self time of the group commit's batch
+runner, which contains the native COMMIT and its fsync.
 A turn holds the store calls of many messages, and a slow fsync lets more of them gather for the
-next one: in one instrumented run (the instrumentation was not committed) on a disk slowed by
-other work, a commit held 21 store calls on average and took 6.2 ms.
+next one. In one instrumented run on a disk slowed by other work, a commit held 21 store calls on
+average and took 6.2 ms (the instrumentation was not committed).
 
 **What is left** (shares of the busy time in the run after the change):
 
