@@ -17,8 +17,8 @@ type Settled =
  *
  * Each operation runs in its own SAVEPOINT: one that throws is rolled back alone and rejects only
  * its own promise. Every promise settles only after the commit, so a write that a caller awaited
- * is on disk, and a read returns nothing that could still be rolled back. Because reads
- * run in the queue too, each one sees every write issued before it.
+ * is on disk, and a read returns nothing that could still be rolled back. Reads run in the queue
+ * too, or at once when it is empty, so each one sees every write issued before it.
  */
 export class GroupCommit {
   #queue: Operation[] = [];
