@@ -5,7 +5,7 @@ import { formatTables, type BenchResults } from './report.js';
  * fixed here, so a new run replaces the figures and keeps the explanations.
  */
 export function renderBenchmarksPage(results: BenchResults): string {
-  const { machine, load, drillSettings: drill } = results;
+  const { machine, loadAverage, load, drillSettings: drill } = results;
   const overheadRatio =
     results.scenarios.overhead.gateway.requestsPerSecond /
     results.scenarios.overhead.baseline.requestsPerSecond;
@@ -22,14 +22,16 @@ are healthy, and what it saves when one of them hangs. The figures below come fr
 | machine | ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os} |
 | Node.js | ${machine.node} |
 | load generator | autocannon 9.0.0, in the runner process |
+| load average (1 min) | ${loadAverage.min.toFixed(1)} to ${loadAverage.max.toFixed(1)} during the run, read every ${loadAverage.intervalMs / 1000} s |
 
 The machine is shared with other work and has ${machine.cores} cores for the load generator, the
 fake providers (both in the runner process), the baseline and the gateway (each its own
 process). A lone absolute figure means little here. Read the ratios, which compare the two
 servers in alternating slices of one run, and expect even those to move between runs: repeated
-overhead runs of one commit gave requests-per-second ratios from 0.67 to 1.03. The CPU time per
-request of each server process varies less, because it does not count time spent waiting for a
-core.
+overhead runs of one commit before the store gave requests-per-second ratios from 0.67 to 1.03,
+and four full runs with the store's group commit gave 0.35 to 0.59 while the load average ranged
+from 1.4 to about 8. The CPU time per request of each server process varies less, because it
+does not count time spent waiting for a core.
 
 ## How to run
 
@@ -53,7 +55,7 @@ ${formatTables(results)}
 \`npm run bench\` does not cover async mode yet. These figures come from one gateway on
 \`config/default.toml\` (two simulators answering after 20 ms, queue concurrency 8, SQLite store
 with \`synchronous = FULL\`) on the same machine, Node.js v20.20.2, on 2026-12-04, with 32
-connections for 15 s each:
+connections for 15 s, a new gateway and data directory for each mode:
 
 \`\`\`sh
 npm run build
@@ -64,15 +66,24 @@ npx autocannon -c 32 -d 15 -m POST -H 'Authorization=Bearer dev-key' \\
 # the same command without the Prefer header for sync mode
 \`\`\`
 
-| mode                | accepted per second (mean) |   p50 |   p99 |
-| ------------------- | -------------------------: | ----: | ----: |
-| async (202, queued) |                      1,434 | 20 ms | 40 ms |
-| sync (200, sent)    |                        627 | 50 ms | 86 ms |
+| mode                | accepted per second (mean) |   p50 |    p99 | load average (1 min) |
+| ------------------- | -------------------------: | ----: | -----: | -------------------: |
+| async (202, queued) |                        677 | 39 ms | 263 ms |                  4.3 |
+| sync (200, sent)    |                        499 | 57 ms | 146 ms |                  4.1 |
+
+A second round a minute later, at a load average of 8 to 10, gave 488 (async) and 383 (sync) per
+second. In one session at load averages of 3.5 to 6, the same commands alternated between the
+code before the group commit (\`bebd8bb\`) and after it. Before, they gave 167 to 198 (async) and
+134 to 207 (sync) per second; after, 606 to 909 and 482 to 538. An earlier version of
+this page gave 1,434 and 627 per second for the code before the group commit, at a load that was
+not recorded, so those figures do not compare with these.
 
 Accepting is faster than sending. While the async run's backlog drained, the background sender
-sent about 260 messages per second, read from the \`sms_relay_messages_total{outcome="sent"}\`
-counter 10 s apart. That is what 8 concurrent sends with 20 ms of provider latency and the
-store's synced writes allow, so a queue fed faster than that grows until the load stops.
+sent about 205 to 233 messages per second, read from the
+\`sms_relay_messages_total{outcome="sent"}\` counter 10 s apart. A pass commits five times (the
+message, the claim, the attempt start, the attempt end and the end state, as docs/store.md
+describes), and 8 concurrent sends with 20 ms of provider latency allow at most 400 per second.
+So a queue fed faster than that grows until the load stops.
 
 ## What each scenario does
 
@@ -127,33 +138,70 @@ same body.
 
 ## What profiling found
 
-The gateway was profiled with \`node --cpu-prof\` under the overhead load (the \`--cpu-prof\`
-option above) and the profiles were summarized with \`bench/profile-summary.ts\`. These findings
-come from runs made while this page was written, at commit \`195e3a6\` (the first with the SQLite
-store) and at \`ff79295\` (the one before it). Each figure is from a single run.
+The gateway was profiled with \`node --cpu-prof\` under the full-length overhead load, and each
+profile was summarized with \`bench/profile-summary.ts\`, whose shares are of the gateway's busy
+time (every sample but \`(idle)\`, because the gateway idles while the baseline's slices run):
 
-- The store's write path (\`SqliteStore.#run\`, which wraps better-sqlite3's
-  \`sqliteTransaction\`) took about a third of all CPU samples of the gateway process, with 1 and
-  with 16 providers alike. The dispatcher commits each message four times (the message, the
-  attempt's start, its end, the result) with \`synchronous = FULL\`, and better-sqlite3 runs each
-  commit and its fsync on the event loop. A one-off measurement of 500 single-row commits on this
-  machine's disk took 0.66 ms per commit with \`FULL\` and 0.02 ms with \`NORMAL\`, so four
-  commits block the event loop for about 2.6 ms per message. In one quick run with
-  \`synchronous = NORMAL\` set by hand (not committed) the requests-per-second ratio rose from
-  0.25 to 0.45, so the fsync is a large part of the cost but not all of it.
-- At \`ff79295\`, before the store, the gateway served 0.67 times the baseline's requests per
-  second in a full-length overhead run, at 1.39 times its CPU per request (770 against 555 µs).
-  Shorter runs gave ratios between 0.98 and 1.03. No single function stood out. The largest parts
-  were a new TCP connection for every provider attempt (about 8 % of the samples) and phone number
-  parsing with libphonenumber-js (about 5 %). Next came pino logging with redaction (about 4 %)
-  and the twilio SDK, whose client is built per attempt (about 40 µs each).
-- Nothing was changed for speed. The store's cost buys the durability the design asks for (an
-  acknowledged message survives a power loss). It can be lowered without giving up \`FULL\`, by
-  fewer commits per message or by one commit for the writes of several messages. The transport
-  opens a connection per attempt on purpose (\`agent: false\`), so that a keep-alive socket that
-  the provider closed cannot make an attempt look ambiguous. The twilio client is built per
-  attempt because that is how the attempt's AbortSignal reaches the request. The baseline does
-  none of this work: it validates nothing, keeps no record and logs nothing.
+\`\`\`sh
+npm run bench -- --no-write --cpu-prof /tmp/prof
+npx tsx bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile 40
+\`\`\`
+
+Each figure below is from a single run on this machine, on 2026-12-04, while other work kept the
+load average between about 3 and 6. Profiling slows the gateway, so the ratios of these runs are lower
+than those of unprofiled runs.
+
+**Before the group commit** (\`bebd8bb\`, ratio 0.15 in the profiled run, at 4.3 times the
+baseline's CPU per request):
+
+- The store took 47 % of the busy time, 44 % as the self time of better-sqlite3's transaction
+  wrapper, which contains the native COMMIT and its fsync. Each message made four commits (the
+  message, the attempt's start, its end, the end state), each synced with \`synchronous = FULL\`,
+  and better-sqlite3 runs the fsync on the event loop. A one-off measurement of 500 single-row
+  commits on this machine's disk took 0.66 ms per commit with \`FULL\` and 0.02 ms with
+  \`NORMAL\`.
+- At \`ff79295\`, before the store existed, the gateway served 0.67 times the baseline's requests
+  per second in a full-length run, at 1.39 times its CPU per request (770 against 555 µs). The
+  largest parts were a new TCP connection for every provider attempt (about 8 % of the samples)
+  and phone number parsing with libphonenumber-js (about 5 %). Next came pino logging with
+  redaction (about 4 %) and the twilio SDK, whose client is built per attempt (about 40 µs each).
+
+**What was changed**:
+
+- The store commits once per turn of the event loop: every store call of the turn runs in one
+  transaction, each in its own savepoint, and they share one fsync (docs/store.md, "Group
+  commit"). \`synchronous = FULL\` stays.
+- A sync message's insert shares a commit with its first attempt start, and the last attempt's
+  end shares one with the end state: two commits per sent message in place of four.
+- The opt-out lookup that runs before every message runs at once when nothing is queued, and
+  keeps its prepared statement, where it prepared its SQL on every call.
+- The SHA-256 fingerprint of a request is computed only when it has an \`Idempotency-Key\`.
+
+**After** (\`5b3b6eb\`, ratio 0.47 in the profiled run, at 1.88 times the baseline's CPU per
+request): the store took 15 % of the busy time, 12 % as the self time of the group commit's batch
+runner, which contains the native COMMIT and its fsync.
+A turn holds the store calls of many messages, and a slow fsync lets more of them gather for the
+next one. In one instrumented run on a disk slowed by other work, a commit held 21 store calls on
+average and took 6.2 ms (the instrumentation was not committed).
+
+**What is left** (shares of the busy time in the run after the change):
+
+- The provider attempt, 14 %: the twilio SDK with the transport 9 %, of which the HTTP request
+  on a new TCP connection 5 %. The transport opens a connection per attempt on purpose
+  (\`agent: false\`), so that a keep-alive socket that the provider closed cannot make an
+  attempt look ambiguous. The twilio client is built per attempt because that is how the
+  attempt's AbortSignal reaches the request.
+- The store's fsync on the event loop, 12 %. A worker thread that owns the database would take
+  it off the event loop and keep \`FULL\`, but every store call would then cross threads, and
+  the tests that reach the database directly would need another way in. That was not done.
+- Reading the request body, 7 %: Hono's body limit makes @hono/node-server build a web
+  \`Request\` with a stream around Node's request. The baseline pays the same through
+  \`c.req.json()\`.
+- Validation, 5 %, most of it libphonenumber-js parsing the recipient, and garbage collection,
+  5 %. pino writes two lines per message (the attempt and the request).
+
+The ratio stays below 0.8. The baseline validates nothing, keeps no record and logs nothing,
+so it does none of this work.
 
 ## Limits
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 
 import type { DrillFigures, DrillGroup, DrillSettings } from './drill.js';
 import type { LoadFigures, LoadPair, LoadSettings } from './load.js';
@@ -10,6 +10,7 @@ export interface BenchResults {
   readonly date: string;
   readonly command: string;
   readonly machine: MachineInfo;
+  readonly loadAverage: LoadAverageRange;
   readonly load: LoadSettings;
   readonly drillSettings: DrillSettings;
   readonly scenarios: {
@@ -31,6 +32,40 @@ export interface MachineInfo {
   readonly node: string;
   /** Short hash of the checked-out commit, with `+changes` when the work tree differs from it. */
   readonly commit: string;
+}
+
+/**
+ * The machine's 1-minute load average (`os.loadavg()`) during a run, which counts the run's own
+ * processes and any other work on the machine.
+ */
+export interface LoadAverageRange {
+  readonly min: number;
+  readonly max: number;
+  readonly samples: number;
+  /** Time between two samples. */
+  readonly intervalMs: number;
+}
+
+/**
+ * Samples the 1-minute load average now and every `intervalMs` until `stop`, which returns the
+ * range. The timer does not keep the process alive.
+ */
+export function sampleLoadAverage(intervalMs: number): { stop(): LoadAverageRange } {
+  const samples = [loadavg()[0] ?? 0];
+  const timer = setInterval(() => samples.push(loadavg()[0] ?? 0), intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(loadavg()[0] ?? 0);
+      return {
+        min: Math.min(...samples),
+        max: Math.max(...samples),
+        samples: samples.length,
+        intervalMs,
+      };
+    },
+  };
 }
 
 /** Names of the scenarios, as the report's headings and the JSON keys spell them. */

@@ -8,7 +8,7 @@ import { runDrill, type DrillSettings } from './drill.js';
 import { renderBenchmarksPage } from './page.js';
 import { createWorkDir, runLoadPair, SHORT_BODY, UCS2_BODY, type LoadSettings } from './load.js';
 import { killChildren, repoRoot } from './processes.js';
-import { formatTables, machineInfo, type BenchResults } from './report.js';
+import { formatTables, machineInfo, sampleLoadAverage, type BenchResults } from './report.js';
 
 /**
  * Benchmark runner: gateway overhead against a bare forwarding app, an outage drill against a
@@ -45,6 +45,9 @@ const quickDrill: DrillSettings = {
   providerLatencyMs: 20,
 };
 
+// How often the machine's load average is read during a run.
+const LOAD_SAMPLE_INTERVAL_MS = 5000;
+
 const usage = `Usage: npm run bench -- [--quick] [--json FILE] [--cpu-prof DIR] [--no-write]
 
   --quick         run every scenario briefly (about 45 s) and do not write docs/benchmarks.md
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${line}\n`);
   };
 
+  const loadSampler = sampleLoadAverage(LOAD_SAMPLE_INTERVAL_MS);
   try {
     log(
       `overhead: baseline and gateway, ${load.connections} connections, ${load.durationS} s each`,
@@ -100,11 +104,16 @@ async function main(): Promise<void> {
     log('scaling: 1,000-character UCS-2 body');
     const ucs2 = await runLoadPair({ providers: 1, body: UCS2_BODY }, load, workDir);
 
+    const loadAverage = loadSampler.stop();
+    log(
+      `load average (1 min) during the run: ${loadAverage.min.toFixed(1)} to ${loadAverage.max.toFixed(1)}`,
+    );
     const results: BenchResults = {
       mode: quick ? 'quick' : 'full',
       date: new Date().toISOString(),
       command: `npm run bench${quick ? ' -- --quick' : ''}`,
       machine: machineInfo(),
+      loadAverage,
       load,
       drillSettings,
       scenarios: {

@@ -6,7 +6,7 @@ import type { Escalator } from '../escalation/escalator.js';
 import type { Route, Router, RoutingResult } from '../routing/router.js';
 import type { CallbackFormat, MessageStore } from '../store/index.js';
 import { escalateUnsent } from './escalate.js';
-import { messageResult, storeJournal } from './journal.js';
+import { messageResult, StoreJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
 
 /** A validated message, ready to route. */
@@ -111,7 +111,9 @@ export class Dispatcher {
     context: DispatchContext,
   ): Promise<Dispatch> {
     const createdAt = this.now();
-    await this.store.createMessage({
+    // Not awaited here: the first attempt start is issued in the same turn of the event loop, so
+    // both share one commit, and the journal delays the provider call until both are on disk.
+    const written = this.store.createMessage({
       id,
       principal: context.principal,
       requestId: context.requestId,
@@ -129,22 +131,28 @@ export class Dispatcher {
       callbackUrl: message.callbackUrl,
       callbackFormat: message.callbackFormat,
     });
+    // Marks the rejection as handled while routing runs; the `await` below still throws it.
+    written.catch(() => undefined);
 
     // NOTE: when a later write fails, the message stays in `sending` until the next start, whose
     // recovery fails it with code `interrupted`. The client gets a 500, and unlike an async
     // message, the gateway does not requeue it.
     const attempts: AttemptRecord[] = [];
+    const journal = new StoreJournal(this.store, id, { written });
     const result = await this.router.route(route, sendRequest(message), {
       messageId: id,
       deadline: createdAt + route.settings.deadline_ms,
       attempts,
-      journal: storeJournal(this.store, id),
+      journal,
     });
+    // Routing that started no attempt did not wait for the message write.
+    await written;
     const escalatedTo = this.#escalate(id, route, message, context, result);
     await this.optOuts.record({ ...message, id }, result, this.now());
     const timeoutMs = route.settings.delivery?.final_status_timeout_ms;
     const stored = messageResult(result, this.now(), timeoutMs);
-    await this.store.finishMessage(id, stored);
+    // The last attempt's end and the end state share one commit.
+    await Promise.all([this.store.finishMessage(id, stored), journal.settled()]);
 
     this.events.emit('message', {
       message_id: id,

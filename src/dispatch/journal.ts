@@ -1,32 +1,63 @@
 import { rejectionProblem } from '../errors.js';
+import type { AttemptRecord } from '../events.js';
 import type { AttemptJournal } from '../resilience/provider-slot.js';
 import type { RoutingResult } from '../routing/router.js';
 import type { MessageResult, MessageStore } from '../store/index.js';
 
 /**
- * Returns the journal that writes the attempts of message `messageId` to `store`, flagged as a
- * resend when `resend` is true.
+ * The attempt journal of one message in the store; its attempts are flagged as a resend when
+ * `options.resend` is true.
+ *
+ * An attempt start resolves once it is committed. When `options.written` (the pending write of the
+ * message itself) is given, the start also waits for that write and rejects with its error. The sync path
+ * issues the message and the first attempt start in one turn of the event loop, so the store
+ * commits them together before the provider is called.
+ *
+ * An attempt end resolves at once, before its write is committed, so that the end of the last
+ * attempt can share a commit with the message's end state. `settled` reports those writes: the
+ * owner awaits it before it reports the message's end to anyone.
  */
-export function storeJournal(
-  store: MessageStore,
-  messageId: string,
-  resend = false,
-): AttemptJournal {
-  return {
-    attemptStarted: ({ number, provider, startedAt }) =>
-      store.recordAttemptStart({ messageId, number, provider, startedAt, resend }),
-    attemptEnded: (attempt) =>
-      store.recordAttemptEnd({
-        messageId,
-        number: attempt.number,
-        outcome: attempt.outcome,
-        httpStatus: attempt.http_status,
-        providerCode: attempt.provider_code,
-        durationMs: attempt.duration_ms,
-        endedAt: attempt.endedAt,
-        providerMessageId: attempt.providerMessageId,
-      }),
-  };
+export class StoreJournal implements AttemptJournal {
+  readonly #ends: Promise<void>[] = [];
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly messageId: string,
+    private readonly options: { readonly written?: Promise<void>; readonly resend?: boolean } = {},
+  ) {}
+
+  async attemptStarted(attempt: { number: number; provider: string; startedAt: number }) {
+    const started = this.store.recordAttemptStart({
+      messageId: this.messageId,
+      ...attempt,
+      resend: this.options.resend ?? false,
+    });
+    await Promise.all([this.options.written ?? Promise.resolve(), started]);
+  }
+
+  attemptEnded(
+    attempt: AttemptRecord & { number: number; endedAt: number; providerMessageId: string | null },
+  ): Promise<void> {
+    const ended = this.store.recordAttemptEnd({
+      messageId: this.messageId,
+      number: attempt.number,
+      outcome: attempt.outcome,
+      httpStatus: attempt.http_status,
+      providerCode: attempt.provider_code,
+      durationMs: attempt.duration_ms,
+      endedAt: attempt.endedAt,
+      providerMessageId: attempt.providerMessageId,
+    });
+    // Marks a rejection as handled until `settled` returns it.
+    ended.catch(() => undefined);
+    this.#ends.push(ended);
+    return Promise.resolve();
+  }
+
+  /** Resolves once every attempt end so far is committed; rejects with the first failed one. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#ends);
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type {
 import type { DispatchContext, OutboundMessage } from './dispatcher.js';
 import { sendRequest } from './dispatcher.js';
 import { escalateUnsent } from './escalate.js';
-import { messageResult, storeJournal } from './journal.js';
+import { messageResult, StoreJournal } from './journal.js';
 import type { OptOutPolicy } from './opt-outs.js';
 
 /** Services the queue sender uses. */
@@ -259,12 +259,14 @@ export class QueueSender {
       return this.#fail(message, 'expired', attempts, settings);
     }
 
+    const journal = new StoreJournal(store, message.id, { resend: accepted.size > 0 });
     const result = await router.route(eligible, sendRequest(toOutbound(message)), {
       messageId: message.id,
       deadline: Math.min(this.deps.now() + settings.deadline_ms, message.expiresAt),
       attempts,
-      journal: storeJournal(store, message.id, accepted.size > 0),
+      journal,
     });
+    await journal.settled();
     if (isFinal(result)) {
       return this.#finish(message, result, settings);
     }

@@ -42,7 +42,7 @@ export type KeyDecision =
 export async function claimIdempotencyKey(
   c: Context<AppEnv>,
   gateway: Gateway,
-  request: { readonly fingerprint: string; readonly messageId: string },
+  request: { readonly fingerprint: () => string; readonly messageId: string },
 ): Promise<KeyDecision> {
   const key = c.req.header(IDEMPOTENCY_HEADER);
   if (key === undefined) {
@@ -67,7 +67,7 @@ export async function claimIdempotencyKey(
   const claim = await store.claimIdempotencyKey({
     principal,
     key,
-    fingerprint: request.fingerprint,
+    fingerprint: request.fingerprint(),
     messageId: request.messageId,
     now,
     expiresAt: now + gateway.config.store.idempotency_ttl_ms,

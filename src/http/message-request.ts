@@ -57,8 +57,11 @@ export interface MessageRequest {
   readonly mode: 'sync' | 'async' | undefined;
   /** The `expires_at` field in epoch milliseconds. */
   readonly expiresAt: number | undefined;
-  /** Hash of the normalized body, which distinguishes a retry from another request with the same key. */
-  readonly fingerprint: string;
+  /**
+   * Computes the hash of the normalized body, which distinguishes a retry from another request
+   * with the same key. Only requests with an `Idempotency-Key` need it, so it is computed on call.
+   */
+  readonly fingerprint: () => string;
 }
 
 /**
@@ -105,7 +108,7 @@ export function parseMessageRequest(
     segments: message.segments,
     mode,
     expiresAt,
-    fingerprint: requestFingerprint(normalized),
+    fingerprint: () => requestFingerprint(normalized),
     message,
   };
 }

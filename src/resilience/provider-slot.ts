@@ -36,7 +36,10 @@ export interface MessageAttempts {
   readonly deadline: number;
   /** Every attempt so far, across providers; each slot appends its own. */
   readonly attempts: AttemptRecord[];
-  /** Durable record of attempts; the slot awaits each write before it goes on. */
+  /**
+   * Durable record of attempts. The slot awaits `attemptStarted` before it calls the provider and
+   * `attemptEnded` before it goes on.
+   */
   readonly journal?: AttemptJournal;
 }
 
@@ -45,7 +48,9 @@ export interface MessageAttempts {
  * after a crash the store shows which attempts may have reached a provider.
  */
 export interface AttemptJournal {
+  /** Resolves once the start is durable; the provider is called only after that. */
   attemptStarted(attempt: { number: number; provider: string; startedAt: number }): Promise<void>;
+  /** Records the end; may resolve before it is durable, as `StoreJournal` does. */
   attemptEnded(
     attempt: AttemptRecord & { number: number; endedAt: number; providerMessageId: string | null },
   ): Promise<void>;
@@ -221,8 +226,9 @@ export class ProviderSlot {
   /**
    * Runs one attempt and records its health with the breaker. Rejects with the journal's error
    * when a write fails. When the start cannot be written, the provider is not called and the
-   * breaker admission is released without a health outcome. When the end cannot be written, the breaker has already
-   * counted the attempt.
+   * breaker admission is returned as a neutral outcome, so that a half-open breaker does not keep
+   * a trial slot that no call will ever release. When the end cannot be written, the breaker has
+   * already counted the attempt.
    */
   async #attempt(
     base: Omit<SendRequest, 'attempt'>,

@@ -74,6 +74,12 @@ describe('npm run bench -- --quick', () => {
     expect(results.mode).toBe('quick');
   });
 
+  it('samples the load average', () => {
+    expect(results.loadAverage.samples).toBeGreaterThanOrEqual(2);
+    expect(results.loadAverage.min).toBeGreaterThanOrEqual(0);
+    expect(results.loadAverage.max).toBeGreaterThanOrEqual(results.loadAverage.min);
+  });
+
   it('measures requests per second for both servers', () => {
     expect(results.scenarios.overhead.baseline.requestsPerSecond).toBeGreaterThan(0);
     expect(results.scenarios.overhead.gateway.requestsPerSecond).toBeGreaterThan(0);

@@ -11,7 +11,12 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { createTestGateway, gatewayToml, type TestGateway } from '../helpers/gateway.js';
+import {
+  createTestGateway,
+  gatewayToml,
+  providerCalled,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 const RECIPIENT = '+14155550100';
 const BODY = 'db-1 disk 97% full, page 4711';
@@ -138,7 +143,9 @@ describe('error log', () => {
     );
     const relay = current;
     relay.simulator('sim-a').simulate({ mode: 'hang' });
+    const called = providerCalled(relay.simulator('sim-a'));
     const pending = relay.send(message);
+    await called;
     await vi.advanceTimersByTimeAsync(500);
     const response = await pending;
     await relay.gateway.escalator.flush();

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { vi } from 'vitest';
 
 import { SimulatorProvider } from '../../providers/simulator/index.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -199,4 +200,17 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * Resolves once `provider` is called; install it before the request. Tests that advance fake time
+ * while a message is in flight await it first, because the store commits the attempt start in
+ * the check phase (`setImmediate`). So the provider is called only after a real turn of the event
+ * loop, and such tests leave `setImmediate` real.
+ */
+export async function providerCalled(provider: SimulatorProvider): Promise<void> {
+  const send = vi.spyOn(provider, 'send');
+  while (send.mock.calls.length === 0) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

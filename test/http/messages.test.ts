@@ -4,6 +4,7 @@ import {
   API_KEY,
   createTestGateway,
   gatewayToml,
+  providerCalled,
   SECOND_API_KEY,
   type TestGateway,
 } from '../helpers/gateway.js';
@@ -393,8 +394,10 @@ describe('POST /v1/messages, provider failures', () => {
       gatewayToml({ defaultRoute: 'providers = ["sim-a", "sim-b"]\ndeadline_ms = 500' }),
     );
     relay.simulator('sim-a').simulate({ mode: 'hang' });
+    const called = providerCalled(relay.simulator('sim-a'));
 
     const pending = relay.send(message);
+    await called;
     await vi.advanceTimersByTimeAsync(500);
     const problem = await problemOf(await pending);
     expect(problem.status).toBe(502);

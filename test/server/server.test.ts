@@ -10,6 +10,7 @@ import {
   createTestGateway,
   freePort,
   gatewayToml,
+  providerCalled,
   type TestGateway,
 } from '../helpers/gateway.js';
 
@@ -162,8 +163,10 @@ describe('draining', () => {
     current = { relay: createTestGateway(gatewayToml()) };
     const { relay } = current;
     relay.simulator('sim-a').simulate({ latency_ms: 1000 });
+    const called = providerCalled(relay.simulator('sim-a'));
 
     const pending = relay.send(JSON.parse(message));
+    await called;
     await vi.advanceTimersByTimeAsync(500);
     relay.startDraining();
     await vi.advanceTimersByTimeAsync(500);

@@ -90,15 +90,16 @@ export function parseMessageForm(
       : undefined;
   // ValidityPeriod goes into the fingerprint as written, so a retry with the same parameters
   // matches although it computes a later expiry.
-  const fingerprint = requestFingerprint({
-    api: 'twilio-2010-04-01',
-    to: message.to,
-    body: message.body,
-    from: message.from,
-    messaging_service_sid: messagingServiceSid,
-    status_callback: callbackUrl,
-    validity_period: validitySeconds,
-  });
+  const fingerprint = () =>
+    requestFingerprint({
+      api: 'twilio-2010-04-01',
+      to: message.to,
+      body: message.body,
+      from: message.from,
+      messaging_service_sid: messagingServiceSid,
+      status_callback: callbackUrl,
+      validity_period: validitySeconds,
+    });
   // Every message of this API gets Twilio's callback format, because its client wrote its
   // StatusCallback handler for Twilio's requests.
   return {

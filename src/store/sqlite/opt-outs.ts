@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 
 import type { OptOut } from '../types.js';
 
@@ -16,6 +16,8 @@ const columns = 'sender, recipient, provider, message_id, created_at';
 export class OptOutTable {
   readonly #insert;
   readonly #delete;
+  /** Prepared lookups by number of senders, because every message runs one before it is sent. */
+  readonly #findBySenderCount = new Map<number, Statement<unknown[], OptOutRow>>();
 
   constructor(private readonly db: Database) {
     this.#insert = db.prepare(`INSERT OR IGNORE INTO opt_outs (${columns})
@@ -39,14 +41,21 @@ export class OptOutTable {
     if (senders.length === 0) {
       return undefined;
     }
-    const placeholders = senders.map(() => '?').join(', ');
-    const row = this.db
-      .prepare<unknown[], OptOutRow>(
+    const row = this.#findStatement(senders.length).get(recipient, ...senders);
+    return row && toOptOut(row);
+  }
+
+  #findStatement(senderCount: number): Statement<unknown[], OptOutRow> {
+    let statement = this.#findBySenderCount.get(senderCount);
+    if (statement === undefined) {
+      const placeholders = Array.from({ length: senderCount }, () => '?').join(', ');
+      statement = this.db.prepare<unknown[], OptOutRow>(
         `SELECT ${columns} FROM opt_outs WHERE recipient = ? AND sender IN (${placeholders})
           ORDER BY created_at LIMIT 1`,
-      )
-      .get(recipient, ...senders);
-    return row && toOptOut(row);
+      );
+      this.#findBySenderCount.set(senderCount, statement);
+    }
+    return statement;
   }
 
   list(filter: { recipient?: string; limit: number }): OptOut[] {

@@ -31,6 +31,7 @@ import type {
 import { CallbackTable } from './callbacks.js';
 import { DeliveryCheckTable } from './delivery-checks.js';
 import { DeliveryTable } from './delivery.js';
+import { GroupCommit } from './group-commit.js';
 import { IdempotencyTable } from './idempotency.js';
 import { migrate } from './migrations.js';
 import { OptOutTable } from './opt-outs.js';
@@ -51,8 +52,10 @@ import {
  * the writer, and `synchronous = FULL` syncs every commit to disk, so an acknowledged message
  * survives a power loss as well as a process crash.
  *
- * better-sqlite3 is synchronous: each method finishes its write before it returns, and wraps the
- * result in a resolved promise to fit the contract.
+ * Every method goes through a group commit (`GroupCommit`): the calls of one turn of the event
+ * loop run in call order in one transaction, each in its own savepoint, and share one disk sync.
+ * A method's promise settles once that commit is on disk. A read-only method runs at once when
+ * nothing is queued.
  */
 export class SqliteStore implements MessageStore {
   readonly db: Database;
@@ -63,6 +66,7 @@ export class SqliteStore implements MessageStore {
   readonly #callbacks: CallbackTable;
   readonly #delivery: DeliveryTable;
   readonly #deliveryChecks: DeliveryCheckTable;
+  readonly #commits: GroupCommit;
 
   /** Opens (or creates) the database at `path`, creating its directory, and migrates it. */
   constructor(readonly path: string) {
@@ -82,6 +86,7 @@ export class SqliteStore implements MessageStore {
     this.#queue = new QueueTable(this.db, this.#delivery);
     this.#optOuts = new OptOutTable(this.db);
     this.#callbacks = new CallbackTable(this.db);
+    this.#commits = new GroupCommit(this.db);
   }
 
   createMessage(message: NewMessage): Promise<void> {
@@ -181,7 +186,7 @@ export class SqliteStore implements MessageStore {
   }
 
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
-    return this.#run(() => {
+    return this.#read(() => {
       const row = this.#statements.selectMessage.get({ id, principal }) as
         (MessageRow & { body: string }) | undefined;
       if (!row) {
@@ -200,7 +205,7 @@ export class SqliteStore implements MessageStore {
   }
 
   listMessages(principal: string, filter: MessageFilter): Promise<MessagePage> {
-    return this.#run(() => {
+    return this.#read(() => {
       const conditions = ['principal = @principal'];
       const parameters: Record<string, string | number> = { principal, limit: filter.limit + 1 };
       if (filter.status !== undefined) {
@@ -284,19 +289,23 @@ export class SqliteStore implements MessageStore {
   }
 
   findOptOut(senders: readonly string[], recipient: string): Promise<OptOut | undefined> {
-    return this.#run(() => this.#optOuts.find(senders, recipient));
+    return this.#read(() => this.#optOuts.find(senders, recipient));
   }
 
   listOptOuts(filter: { recipient?: string; limit: number }): Promise<OptOut[]> {
-    return this.#run(() => this.#optOuts.list(filter));
+    return this.#read(() => this.#optOuts.list(filter));
   }
 
   deleteOptOut(sender: string, recipient: string): Promise<boolean> {
     return this.#run(() => this.#optOuts.delete(sender, recipient));
   }
 
-  /** Closes the database; a second call does nothing. */
+  /**
+   * Commits the operations still queued, then closes the database; a second call does nothing.
+   * Operations called after `close` reject.
+   */
   close(): Promise<void> {
+    this.#commits.close();
     if (this.db.open) {
       this.db.close();
     }
@@ -307,13 +316,14 @@ export class SqliteStore implements MessageStore {
     this.#statements.insertStatus.run({ id, status, code, at });
   }
 
-  /** Runs `work` in one transaction and turns its result or error into a promise. */
+  /** Queues `work` for the next group commit; resolves with its result once it is on disk. */
   #run<T>(work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(this.db.inTransaction ? work() : this.db.transaction(work)());
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    return this.#commits.run(work);
+  }
+
+  /** Runs the read-only `work` at once when nothing is queued, else after the queued writes. */
+  #read<T>(work: () => T): Promise<T> {
+    return this.#commits.read(work);
   }
 }
 
