@@ -17,6 +17,7 @@ import {
   twilioStatusFields,
   vonageReceiptFields,
   type DeliveryRelay,
+  type DeliveryRelayOptions,
   type MessageView,
 } from '../helpers/delivery.js';
 import { parseExposition, sampleValue } from '../metrics/prometheus-text.js';
@@ -44,15 +45,18 @@ afterEach(async () => {
  * Starts an SMTP server, a webhook receiver and a gateway whose default route sends through
  * Twilio, then Vonage, with the `[routes.default.delivery]` keys `delivery`.
  */
-async function start(delivery: string): Promise<EscalatingRelay> {
+async function start(
+  delivery: string,
+  dataDir = newDataDir(),
+  options: DeliveryRelayOptions = {},
+): Promise<EscalatingRelay> {
   const smtp = await startSmtpCatcher();
   cleanups.push(() => smtp.close());
   const webhook = await startWebhookReceiver();
   cleanups.push(() => webhook.close());
-  const dataDir = mkdtempSync(join(tmpdir(), 'sms-relay-undelivered-'));
-  cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
 
   const relay = await startDeliveryRelay({
+    ...options,
     publicBaseUrl: 'self',
     dataDir,
     route: { escalate: ['error_log', 'email', 'webhook'] },
@@ -67,6 +71,12 @@ async function start(delivery: string): Promise<EscalatingRelay> {
 
   const errorLogPath = join(dataDir, 'escalations.jsonl');
   return { relay, smtp, webhook, errorLogLines: () => readJsonLines(errorLogPath) };
+}
+
+function newDataDir(): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sms-relay-undelivered-'));
+  cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
+  return dataDir;
 }
 
 function readJsonLines(path: string): Record<string, unknown>[] {
@@ -264,6 +274,51 @@ describe('escalation of undelivered messages', () => {
     expect(attempts.map((attempt) => attempt.provider)).toEqual(['twilio-main', 'vonage-main']);
     expect(setup.smtp.mails).toHaveLength(1);
     expect(setup.webhook.requests).toHaveLength(1);
+  });
+
+  it('escalates after a restart', async () => {
+    const dataDir = newDataDir();
+    const first = await start('', dataDir);
+    const sent = await sendThroughTwilio(first.relay);
+    // With the monitor stopped, the report is stored but its check is not handled, as when the
+    // process stops between the two.
+    await first.relay.gateway.deliveryMonitor.stop();
+    await postTwilioCallback(
+      first.relay.url,
+      twilioStatusFields(sent.provider_message_id ?? '', 'undelivered', '30008'),
+    );
+    await first.relay.close();
+    expect(first.errorLogLines()).toEqual([]);
+
+    const second = await start('', dataDir);
+    const lines = await errorLogLinesOf(second, sent.id);
+    await second.smtp.waitForMails(1);
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.['reason']).toBe('undelivered');
+    expect(first.smtp.mails).toHaveLength(0);
+  });
+
+  it('writes a pending escalation to the error log on shutdown', async () => {
+    const setup = await start('', newDataDir(), {
+      topLevel: { 'server.shutdown_timeout_ms': 500 },
+    });
+    setup.smtp.behaviour.greet = false;
+    const sent = await sendThroughTwilio(setup.relay);
+
+    await postTwilioCallback(
+      setup.relay.url,
+      twilioStatusFields(sent.provider_message_id ?? '', 'undelivered', '30008'),
+    );
+    await errorLogLinesOf(setup, sent.id);
+    await setup.webhook.waitForRequests(1);
+    await setup.relay.close();
+    const lines = setup.errorLogLines().filter((line) => line['message_id'] === sent.id);
+
+    expect(lines).toHaveLength(2);
+    expect(lines[1]?.['reason']).toBe('undelivered');
+    expect(lines[1]?.['dead_letter']).toBe(true);
+    expect(lines[1]?.['undelivered_channels']).toEqual(['email']);
   });
 
   it('skips a route that opts out', async () => {

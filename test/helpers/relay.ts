@@ -41,7 +41,7 @@ export interface RelayTomlOptions {
   /** Keys of `[routes.default]` next to its providers. */
   readonly route?: Readonly<Record<string, number | string | readonly string[]>>;
   /** Top-level keys written before every table, such as `default_region`. */
-  readonly topLevel?: Readonly<Record<string, string>>;
+  readonly topLevel?: Readonly<Record<string, number | string>>;
   /** TOML text appended after `[routes.default]`, for tables such as `[routes.default.delivery]`. */
   readonly extra?: string;
 }
