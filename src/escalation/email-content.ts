@@ -50,7 +50,7 @@ export function summaryOf(event: EscalationEvent): string {
   }
 }
 
-/** Describes a final delivery report, such as `undelivered, provider_failure, code 30008`. */
+/** Formats a final delivery report as `undelivered, provider_failure, code 30008`. */
 function deliveryFailureOf(delivery: DeliveryFailure): string {
   return [
     delivery.status,
