@@ -98,6 +98,8 @@ export interface ResendSkippedEvent {
   readonly status: MessageStatus;
   readonly failure_class: string | null;
   readonly reason: string;
+  /** Channels the delivery failure was handed to; empty when it was not escalated. */
+  readonly escalated_to: readonly string[];
 }
 
 /** One outcome of handing one escalation event to one channel. */

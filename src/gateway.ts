@@ -132,6 +132,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     events,
     now,
     routes: config.routes,
+    escalator,
     pollIntervalMs: config.queue.poll_interval_ms,
     onResend: () => queue.wake(),
   });

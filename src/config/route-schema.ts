@@ -59,6 +59,11 @@ const deliveryPolicySchema = z
     resend_on: z.array(resendClassSchema).default([]),
     /** Time after acceptance without a final status after which the message is resent. */
     final_status_timeout_ms: durationMs().optional(),
+    /**
+     * Whether a delivery failure that no resend follows goes to the route's `escalate` channels,
+     * with reason `undelivered`.
+     */
+    escalate_undelivered: z.boolean().default(true),
   })
   .prefault({});
 

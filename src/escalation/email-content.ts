@@ -1,5 +1,10 @@
 import { maskPhoneNumber } from '../sms/index.js';
-import type { EscalationEvent, MessageEscalationEvent, ProviderAlertEvent } from './types.js';
+import type {
+  DeliveryFailure,
+  EscalationEvent,
+  MessageEscalationEvent,
+  ProviderAlertEvent,
+} from './types.js';
 
 /** The subject and plain-text body of one escalation email. */
 export interface EmailContent {
@@ -25,12 +30,16 @@ const messageReasons: Readonly<Record<string, string>> = {
   deadline_exceeded: 'the deadline passed before any provider accepted it',
   no_provider_available: 'no provider was available',
   outcome_unknown: 'the outcome of an attempt is unknown',
+  undelivered: 'the provider reported that the message was not delivered',
 };
 
 /** Returns the one-line summary that the subject's `{reason}` placeholder stands for. */
 export function summaryOf(event: EscalationEvent): string {
   switch (event.type) {
     case 'message_escalation':
+      if (event.delivery !== null) {
+        return `message not delivered on route ${event.route}: ${deliveryFailureOf(event.delivery)}`;
+      }
       return `message not sent on route ${event.route}: ${messageReasons[event.reason] ?? event.reason}`;
     case 'provider_down':
       return `provider ${event.provider} is down: ${event.reason}`;
@@ -39,6 +48,15 @@ export function summaryOf(event: EscalationEvent): string {
     case 'provider_alert_summary':
       return `provider ${event.provider} changed state ${foldedTotal(event)} more times, now ${event.state}`;
   }
+}
+
+/** Formats a final delivery report as `undelivered, provider_failure, code 30008`. */
+function deliveryFailureOf(delivery: DeliveryFailure): string {
+  return [
+    delivery.status,
+    delivery.failure_class ?? 'unknown_failure',
+    `code ${delivery.provider_code ?? '-'}`,
+  ].join(', ');
 }
 
 function foldedTotal(event: ProviderAlertEvent): number {
@@ -89,8 +107,14 @@ function messageText(event: MessageEscalationEvent, includeFullRecipient: boolea
       `, ${attempt.duration_ms} ms`,
   );
 
+  const failure = event.delivery === null ? 'could not send' : 'could not deliver';
+  const delivery =
+    event.delivery === null
+      ? []
+      : [`Delivery:   ${event.delivery.provider}: ${deliveryFailureOf(event.delivery)}`];
+
   return [
-    `sms-relay could not send a message: ${messageReasons[event.reason] ?? event.reason} (${event.reason}).`,
+    `sms-relay ${failure} a message: ${messageReasons[event.reason] ?? event.reason} (${event.reason}).`,
     '',
     `Message id: ${event.message_id}`,
     `Request id: ${event.request_id}`,
@@ -98,6 +122,7 @@ function messageText(event: MessageEscalationEvent, includeFullRecipient: boolea
     `Recipient:  ${recipient}`,
     `Reference:  ${event.reference ?? '-'}`,
     `Time:       ${event.at}`,
+    ...delivery,
     '',
     'Attempts:',
     ...(attempts.length === 0 ? ['  none (no provider could be tried)'] : attempts),

@@ -6,13 +6,14 @@ import type { ChannelTransport } from './delivery.js';
 import type { ErrorLog } from './error-log.js';
 import type { ChannelHealth } from './health.js';
 import type {
+  DeliveryFailure,
   EscalationChannelName,
   EscalationEvent,
   MessageEscalationEvent,
   ProviderAlertEvent,
 } from './types.js';
 
-/** A message that no provider of its route sent. */
+/** A message that no provider of its route sent, or that its provider could not deliver. */
 export interface MessageEscalation {
   readonly messageId: string;
   readonly requestId: string;
@@ -23,6 +24,8 @@ export interface MessageEscalation {
   readonly body: string;
   readonly reference: string | undefined;
   readonly attempts: readonly AttemptRecord[];
+  /** The final delivery report, for reason `undelivered`. */
+  readonly delivery?: DeliveryFailure | undefined;
 }
 
 /** An operator alert before it gets its event id and time. */
@@ -92,6 +95,7 @@ export class Escalator {
       body: escalation.body,
       reference: escalation.reference ?? null,
       attempts: escalation.attempts,
+      delivery: escalation.delivery ?? null,
     };
     return this.#start(event, channels);
   }

@@ -11,7 +11,10 @@ export type EscalationKind =
 /** The result of one channel's delivery of one event, or a scheduled retry. */
 export type DeliveryOutcome = 'delivered' | 'failed_retryable' | 'failed' | 'dead_lettered';
 
-/** A message that no provider of its route sent, as the channels receive it. */
+/**
+ * A message that no provider of its route sent, or that the provider reported undelivered with no
+ * resend to follow, as the channels receive it.
+ */
 export interface MessageEscalationEvent {
   readonly type: 'message_escalation';
   /** Stable id of this event, the same on every channel and every retry. */
@@ -19,7 +22,10 @@ export interface MessageEscalationEvent {
   readonly at: string;
   readonly message_id: string;
   readonly request_id: string;
-  /** The problem code the client received, such as `all_providers_failed`. */
+  /**
+   * The problem code the client received, such as `all_providers_failed`, or `undelivered` for a
+   * delivery failure.
+   */
   readonly reason: string;
   readonly route: string;
   /** The full E.164 number; each channel masks it unless configured not to. */
@@ -27,6 +33,19 @@ export interface MessageEscalationEvent {
   readonly body: string;
   readonly reference: string | null;
   readonly attempts: readonly AttemptRecord[];
+  /** The provider's final report for reason `undelivered`; null for a message never sent. */
+  readonly delivery: DeliveryFailure | null;
+}
+
+/** The delivery report that ended a message the provider accepted but could not deliver. */
+export interface DeliveryFailure {
+  readonly provider: string;
+  /** `undelivered` or `failed`. */
+  readonly status: string;
+  /** Failure class, such as `provider_failure` or `recipient_failure`. */
+  readonly failure_class: string | null;
+  /** The provider's or carrier's error code, such as Twilio `30008`. */
+  readonly provider_code: string | null;
 }
 
 /** Counts of alerts that a repeat window held back. */

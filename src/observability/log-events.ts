@@ -34,7 +34,8 @@ export function logGatewayEvents(events: GatewayEvents, logger: Logger): void {
   });
   events.on('resend', (event) => logger.warn(event, 'resend queued'));
   events.on('resend_skipped', (event) => {
-    // A failure without a resend is final: the recipient did not get the message.
+    // A failure without a resend is final: the recipient did not get the message. `escalated_to`
+    // lists the channels that the escalation went to.
     const final = event.status !== 'sent';
     logger[final ? 'warn' : 'info'](event, final ? 'message not delivered' : 'no resend');
   });

@@ -105,9 +105,10 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
     labelNames: ['provider'] as const,
     registers,
   });
-  // `handed_off` counts message escalations when the dispatcher hands them to a channel; the
-  // delivery outcomes (`delivered`, `failed_retryable`, `failed`, `dead_lettered`) count what each
-  // channel then did with message escalations and operator alerts alike.
+  // `handed_off` counts message escalations when the dispatcher, the queue or the delivery monitor
+  // hands them to a channel. The delivery outcomes (`delivered`, `failed_retryable`, `failed`,
+  // `dead_lettered`) count what each channel then did with message escalations and operator
+  // alerts alike.
   const escalations = new Counter({
     name: `${PREFIX}escalations_total`,
     help: 'Escalation events by channel and outcome: handed_off, then delivered, failed_retryable, failed or dead_lettered.',
@@ -150,6 +151,9 @@ export function createMetrics(events: GatewayEvents, scope: MetricsScope): Gatew
   events.on('callback', (event) => callbacks.labels(event.outcome).inc());
   events.on('message', (event) => {
     messages.labels(event.route, event.outcome).inc();
+    event.escalated_to.forEach((channel) => escalations.labels(channel, 'handed_off').inc());
+  });
+  events.on('resend_skipped', (event) => {
     event.escalated_to.forEach((channel) => escalations.labels(channel, 'handed_off').inc());
   });
 

@@ -307,6 +307,18 @@ export interface DeliveryCheck {
   readonly expiresAt: number | null;
 }
 
+/** A message whose delivery failed for good, with what its escalation needs. */
+export interface UndeliveredMessage {
+  readonly id: string;
+  readonly requestId: string;
+  readonly route: string;
+  readonly to: string;
+  readonly body: string;
+  readonly reference: string | null;
+  /** Every attempt of every pass, oldest first. */
+  readonly attempts: readonly StoredAttempt[];
+}
+
 /** A resend of a message through another provider, as a delivery check decided it. */
 export interface ResendRequest {
   readonly id: string;
@@ -463,6 +475,15 @@ export interface MessageStore {
   resendMessage(resend: ResendRequest): Promise<boolean>;
   /** Ends the delivery check of a message without a resend. */
   clearDeliveryCheck(id: string): Promise<void>;
+  /**
+   * Ends the delivery check of a message whose status is still `expectedStatus` and returns the
+   * message for its escalation, in one transaction. Resolves undefined, changing nothing, when the
+   * check has already ended or the status changed, so that only one caller escalates a failure.
+   */
+  claimUndelivered(
+    id: string,
+    expectedStatus: MessageStatus,
+  ): Promise<UndeliveredMessage | undefined>;
   /** Returns the message with its history and attempts, if `principal` sent it. */
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined>;
   /** Lists the messages of `principal`, newest first. */

@@ -268,7 +268,7 @@ describe('routes', () => {
       async_retry_initial_backoff_ms: 1000,
       async_retry_max_backoff_ms: 60_000,
       async_max_validity_ms: 259_200_000,
-      delivery: { resend_on: [] },
+      delivery: { resend_on: [], escalate_undelivered: true },
     });
   });
 

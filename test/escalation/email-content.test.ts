@@ -15,6 +15,27 @@ const messageEvent: MessageEscalationEvent = {
   body: 'db-1 disk 97% full',
   reference: null,
   attempts: [],
+  delivery: null,
+};
+
+const undeliveredEvent: MessageEscalationEvent = {
+  ...messageEvent,
+  reason: 'undelivered',
+  attempts: [
+    {
+      provider: 'twilio-main',
+      outcome: 'sent',
+      http_status: 201,
+      provider_code: null,
+      duration_ms: 120,
+    },
+  ],
+  delivery: {
+    provider: 'twilio-main',
+    status: 'undelivered',
+    failure_class: 'provider_failure',
+    provider_code: '30008',
+  },
 };
 
 const downEvent: ProviderAlertEvent = {
@@ -49,6 +70,13 @@ describe('email subject', () => {
     );
   });
 
+  it('summarizes a delivery failure', () => {
+    expect(renderSubject('[sms-relay] {reason} ({provider})', undeliveredEvent)).toBe(
+      '[sms-relay] message not delivered on route default: undelivered, provider_failure, ' +
+        'code 30008 (twilio-main)',
+    );
+  });
+
   it('cuts the subject to 200 characters', () => {
     const event = { ...downEvent, reason: 'x'.repeat(500) };
     expect(renderSubject('{reason}', event)).toHaveLength(200);
@@ -60,6 +88,22 @@ describe('email text', () => {
     const { text } = renderEmail('{reason}', messageEvent, false);
     expect(text).toContain('Recipient:  +1415***0100');
     expect(text).not.toContain('4155550100');
+  });
+
+  it('states the reason of a delivery failure', () => {
+    const { text } = renderEmail('{reason}', undeliveredEvent, false);
+    expect(text).toContain(
+      'sms-relay could not deliver a message: the provider reported that the message was not ' +
+        'delivered (undelivered).',
+    );
+    expect(text).toContain('Delivery:   twilio-main: undelivered, provider_failure, code 30008');
+    expect(text).toContain('1. twilio-main: sent, HTTP 201');
+  });
+
+  it('leaves out the delivery line of an unsent message', () => {
+    const { text } = renderEmail('{reason}', messageEvent, false);
+    expect(text).toContain('sms-relay could not send a message: every provider failed');
+    expect(text).not.toContain('Delivery:');
   });
 
   it('says when no provider was tried', () => {

@@ -82,6 +82,8 @@ export interface DeliveryRelayOptions {
   readonly route?: RelayTomlOptions['route'];
   /** Extra TOML after `[routes.default]`. */
   readonly extra?: string;
+  /** Dotted top-level keys, such as `server.shutdown_timeout_ms`. */
+  readonly topLevel?: Readonly<Record<string, number | string>>;
   /** Data directory to use and keep, for a restart on the same store; a new one by default. */
   readonly dataDir?: string;
 }
@@ -108,7 +110,10 @@ export async function startDeliveryRelay(
     ...(options.vonage ? { vonage: options.vonage } : {}),
     ...(options.route ? { route: options.route } : {}),
     ...(options.extra ? { extra: options.extra } : {}),
-    topLevel: publicBaseUrl === undefined ? {} : { 'server.public_base_url': publicBaseUrl },
+    topLevel: {
+      ...options.topLevel,
+      ...(publicBaseUrl === undefined ? {} : { 'server.public_base_url': publicBaseUrl }),
+    },
   });
   if (options.vonageFirst) {
     toml = toml.replace(

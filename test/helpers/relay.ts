@@ -39,9 +39,9 @@ export interface RelayTomlOptions {
   readonly twilio?: ProviderTuning;
   readonly vonage?: ProviderTuning;
   /** Keys of `[routes.default]` next to its providers. */
-  readonly route?: Readonly<Record<string, number | string>>;
+  readonly route?: Readonly<Record<string, number | string | readonly string[]>>;
   /** Top-level keys written before every table, such as `default_region`. */
-  readonly topLevel?: Readonly<Record<string, string>>;
+  readonly topLevel?: Readonly<Record<string, number | string>>;
   /** TOML text appended after `[routes.default]`, for tables such as `[routes.default.delivery]`. */
   readonly extra?: string;
 }
@@ -120,7 +120,7 @@ function tuningLines(tuning: ProviderTuning | undefined): string[] {
   return lines;
 }
 
-function tomlValue(value: number | string): string {
+function tomlValue(value: number | string | readonly string[]): string {
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 

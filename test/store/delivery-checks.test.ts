@@ -174,6 +174,44 @@ describe('delivery checks in the store', () => {
     expect(await store.listDeliveryChecks(1_000_000, 10)).toEqual([]);
   });
 
+  it('claims an undelivered message once', async () => {
+    await sentMessage();
+    await store.recordDeliveryReport(report('undelivered'));
+
+    const first = await store.claimUndelivered('msg-1', 'undelivered');
+    const second = await store.claimUndelivered('msg-1', 'undelivered');
+
+    expect(first?.requestId).toBe('req-1');
+    expect(first?.route).toBe('default');
+    expect(first?.to).toBe('+14155550100');
+    expect(first?.body).toBe('disk full');
+    expect(first?.reference).toBeNull();
+    expect(first?.attempts[0]?.delivery?.providerCode).toBe('30008');
+    expect(second).toBeUndefined();
+    expect(await store.listDeliveryChecks(1_000_000, 10)).toEqual([]);
+  });
+
+  it('skips a claim after the status changed', async () => {
+    await sentMessage();
+    await store.recordDeliveryReport(report('undelivered'));
+    await store.recordDeliveryReport(report('delivered', 2_500));
+
+    expect(await store.claimUndelivered('msg-1', 'undelivered')).toBeUndefined();
+  });
+
+  it('keeps an unclaimed failure due after a reopen', async () => {
+    await sentMessage();
+    await store.recordDeliveryReport(report('undelivered'));
+    await store.close();
+
+    store = new SqliteStore(join(directory, 'store.db'));
+    const [check] = await store.listDeliveryChecks(2_000, 10);
+    const claimed = await store.claimUndelivered('msg-1', 'undelivered');
+
+    expect(check?.status).toBe('undelivered');
+    expect(claimed?.id).toBe('msg-1');
+  });
+
   it('requeues an interrupted resend of a sync message', async () => {
     await sentMessage();
     await store.recordDeliveryReport(report('undelivered'));

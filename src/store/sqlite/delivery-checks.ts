@@ -1,6 +1,15 @@
 import type { Database } from 'better-sqlite3';
 
-import type { DeliveryCheck, MessageStatus, ResendRequest } from '../types.js';
+import type { DeliveryCheck, MessageStatus, ResendRequest, UndeliveredMessage } from '../types.js';
+import { attemptColumns, toAttempt, type AttemptRow } from './rows.js';
+
+interface UndeliveredRow {
+  request_id: string;
+  route: string;
+  recipient: string;
+  body: string;
+  reference: string | null;
+}
 
 interface CheckRow {
   id: string;
@@ -58,6 +67,24 @@ export class DeliveryCheckTable {
   clear(id: string): void {
     this.#statements.clear.run({ id });
   }
+
+  claimUndelivered(id: string, expectedStatus: MessageStatus): UndeliveredMessage | undefined {
+    const statements = this.#statements;
+    const claimed = statements.claim.run({ id, expected_status: expectedStatus });
+    const row = claimed.changes === 0 ? undefined : statements.selectUndelivered.get({ id });
+    if (row === undefined) {
+      return undefined;
+    }
+    return {
+      id,
+      requestId: row.request_id,
+      route: row.route,
+      to: row.recipient,
+      body: row.body,
+      reference: row.reference,
+      attempts: statements.selectAttempts.all({ id }).map(toAttempt),
+    };
+  }
 }
 
 function prepare(db: Database) {
@@ -82,5 +109,13 @@ function prepare(db: Database) {
       VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
       'queued', @code, @at)`),
     clear: db.prepare('UPDATE messages SET delivery_check_at = NULL WHERE id = @id'),
+    claim: db.prepare(`UPDATE messages SET delivery_check_at = NULL
+      WHERE id = @id AND status = @expected_status AND delivery_check_at IS NOT NULL`),
+    selectUndelivered: db.prepare<[{ id: string }], UndeliveredRow>(
+      'SELECT request_id, route, recipient, body, reference FROM messages WHERE id = @id',
+    ),
+    selectAttempts: db.prepare<[{ id: string }], AttemptRow>(
+      `SELECT ${attemptColumns} FROM attempts WHERE message_id = @id ORDER BY number`,
+    ),
   };
 }

@@ -27,6 +27,7 @@ import type {
   ResendRequest,
   StoredMessage,
   StoredResponse,
+  UndeliveredMessage,
 } from '../types.js';
 import { CallbackTable } from './callbacks.js';
 import { DeliveryCheckTable } from './delivery-checks.js';
@@ -183,6 +184,13 @@ export class SqliteStore implements MessageStore {
 
   clearDeliveryCheck(id: string): Promise<void> {
     return this.#run(() => this.#deliveryChecks.clear(id));
+  }
+
+  claimUndelivered(
+    id: string,
+    expectedStatus: MessageStatus,
+  ): Promise<UndeliveredMessage | undefined> {
+    return this.#run(() => this.#deliveryChecks.claimUndelivered(id, expectedStatus));
   }
 
   getMessage(principal: string, id: string): Promise<StoredMessage | undefined> {
