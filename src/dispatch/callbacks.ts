@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { CallbackDeliveryOutcome, CallbackGiveUpReason, GatewayEvents } from '../events.js';
 import { fullJitterBackoff } from '../resilience/backoff.js';
+import { settlesWithin } from '../resilience/sleep.js';
 import type {
   CallbackAttemptResult,
   CallbackDelivery,
@@ -236,23 +237,4 @@ export class CallbackSender {
 interface Decision {
   readonly result: CallbackAttemptResult;
   readonly event: CallbackDeliveryOutcome;
-}
-
-/** Resolves true when `work` settles within `ms`, and false otherwise. */
-async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
-  if (!Number.isFinite(ms)) {
-    await work;
-    return true;
-  }
-
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
-    timer.unref();
-  });
-  try {
-    return await Promise.race([work.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { AttemptRecord, GatewayEvents } from '../events.js';
+import { settlesWithin } from '../resilience/sleep.js';
 import { EscalationChannels, type PendingEvent } from './channels.js';
 import type { ChannelTransport } from './delivery.js';
 import type { ErrorLog } from './error-log.js';
@@ -191,22 +192,5 @@ export class Escalator {
   #track(delivery: Promise<void>): void {
     this.#deliveries.add(delivery);
     void delivery.finally(() => this.#deliveries.delete(delivery));
-  }
-}
-
-/** Resolves true when `work` settles within `ms`, false otherwise. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  if (!Number.isFinite(ms)) {
-    await work;
-    return true;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

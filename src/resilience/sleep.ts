@@ -8,3 +8,25 @@ export function sleep(ms: number): Promise<void> {
     timer.unref?.();
   });
 }
+
+/**
+ * Resolves true when `work` settles within `ms`, and false otherwise; an infinite `ms` waits for
+ * `work`. The timer is unref'd and cleared, so it never keeps the process alive.
+ */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (!Number.isFinite(ms)) {
+    await work;
+    return true;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
