@@ -5,6 +5,7 @@ import { GatewayError, type FieldError } from '../errors.js';
 import type { NormalizeRecipientOptions } from '../sms/index.js';
 import { requestFingerprint } from './idempotency.js';
 import {
+  checkCallbackCredentials,
   isHttpUrl,
   MAX_CALLBACK_URL_LENGTH,
   toOutboundMessage,
@@ -81,6 +82,9 @@ export function parseMessageRequest(
   const callbackUrl = parsed.data.callback_url;
   const errors: FieldError[] = [];
   const expiresAt = parseExpiry(parsed.data.expires_at, now, errors);
+  if (callbackUrl !== undefined) {
+    checkCallbackCredentials(callbackUrl, 'callback_url', errors);
+  }
   const message = toOutboundMessage(
     { to, body, from, route, reference, callbackUrl },
     jsonFieldNames,

@@ -219,6 +219,12 @@ describe('Twilio errors, parameters', () => {
       21609,
       'StatusCallback',
     ],
+    [
+      'StatusCallback with credentials',
+      { ...params, StatusCallback: 'https://ops:hunter2@127.0.0.1/status' },
+      21609,
+      'StatusCallback',
+    ],
     ['ValidityPeriod 0', { ...params, ValidityPeriod: '0' }, 21624, 'ValidityPeriod'],
     ['ValidityPeriod over 36000', { ...params, ValidityPeriod: '36001' }, 21624, 'ValidityPeriod'],
     ['MediaUrl', { ...params, MediaUrl: 'https://example.test/a.png' }, 400, 'MediaUrl'],
