@@ -212,11 +212,18 @@ export function invalidRequest(errors: readonly FieldError[]): GatewayError {
     return new GatewayError('invalid_request', { detail, errors });
   }
 
-  const field = first.path ? `${first.path}: ` : '';
+  // Messages that start with the field's name already say which field they are about.
+  const named =
+    first.path === '' || new RegExp(`^${escapeRegExp(first.path)}\\b`).test(first.message);
+  const field = named ? '' : `${first.path}: `;
   return new GatewayError('invalid_request', {
     detail: `${field}${asSentence(first.message)}`,
     errors,
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Ends `text` with a full stop unless it already ends with punctuation. */
