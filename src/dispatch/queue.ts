@@ -255,7 +255,7 @@ export class QueueSender {
     if (maybeSent.size > 0 && (settings.on_ambiguous === 'stop' || eligible.slots.length === 0)) {
       return this.#fail(message, 'outcome_unknown', attempts, settings);
     }
-    if (this.deps.now() >= message.expiresAt) {
+    if (message.expired || this.deps.now() >= message.expiresAt) {
       return this.#fail(message, 'expired', attempts, settings);
     }
 

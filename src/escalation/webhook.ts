@@ -65,8 +65,22 @@ export function describeFetchError(error: unknown, timeoutMs: number, timedOut: 
   if (code !== undefined) {
     return `request failed: ${code}`;
   }
-  // The message of a fetch error can quote the URL, so only the error's name is kept.
+  if (typeof cause?.message === 'string' && cause.message !== '') {
+    return `request failed: ${withoutUrls(cause.message)}`;
+  }
+  if (error instanceof Error && error.message !== '') {
+    return `request failed: ${error.name}: ${withoutUrls(error.message)}`;
+  }
   return `request failed: ${error instanceof Error ? error.name : typeof error}`;
+}
+
+/**
+ * Removes every URL from an error message. Fetch quotes the URL in some messages ("Request cannot
+ * be constructed from a URL that includes credentials: http://user:pw@host/"), and a URL can carry
+ * a password or a token.
+ */
+function withoutUrls(message: string): string {
+  return message.replace(/:?\s*[a-z][a-z0-9+.-]*:\/\/\S*/gi, '');
 }
 
 /**

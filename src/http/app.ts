@@ -92,9 +92,9 @@ export function createApp(gateway: Gateway, options: AppOptions): Hono<AppEnv> {
   app.route('/admin', optOutRoutes(gateway, options.logger));
   app.route(TWILIO_API_PREFIX, twilioRoutes(gateway, options.logger));
   for (const [path, allowed] of Object.entries(allowedMethods)) {
-    app.all(path, () => {
+    app.all(path, (c) => {
       throw new GatewayError('method_not_allowed', {
-        detail: `${path} accepts ${allowed} only.`,
+        detail: `${c.req.method} is not allowed on ${c.req.path}, which accepts ${allowed} only.`,
         headers: { Allow: allowed },
       });
     });

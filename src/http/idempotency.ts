@@ -6,12 +6,18 @@ import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { StoredResponse } from '../store/index.js';
 import type { AppEnv } from './context.js';
+import { POSSIBLE_DUPLICATE_HEADER } from './twilio/resource.js';
 
 /** The request header that carries the client's idempotency key. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
 /** Response headers that a replay repeats; the others belong to the new request. */
-const replayedHeaders = ['content-type', 'retry-after', 'location'];
+const replayedHeaders = [
+  'content-type',
+  'retry-after',
+  'location',
+  POSSIBLE_DUPLICATE_HEADER.toLowerCase(),
+];
 
 // Visible ASCII only, so that a key compares byte for byte; up to 255 characters, as Stripe allows.
 const keyPattern = /^[\x21-\x7e]{1,255}$/;

@@ -11,11 +11,15 @@ export const MAX_PAGE_SIZE = 200;
 const parameters = ['status', 'route', 'since', 'until', 'limit', 'cursor'] as const;
 
 /**
- * Parses the query of `GET /v1/messages`: `status`, `route`, `since` (inclusive) and `until`
- * (exclusive) as RFC 3339 times, `limit` and `cursor`. Throws `GatewayError` `invalid_request`
+ * Parses the query of `GET /v1/messages`: `status`, `route` (one of `routeNames`), `since`
+ * (inclusive) and `until` (exclusive) as RFC 3339 times, `limit` and `cursor`. Throws
+ * `GatewayError` `unknown_route` when the route is the only problem, else `invalid_request`
  * listing every invalid or unknown parameter.
  */
-export function parseListQuery(query: Record<string, string[]>): MessageFilter {
+export function parseListQuery(
+  query: Record<string, string[]>,
+  routeNames: readonly string[],
+): MessageFilter {
   const errors: FieldError[] = [];
   const single = (name: string): string | undefined => {
     const values = query[name];
@@ -44,8 +48,25 @@ export function parseListQuery(query: Record<string, string[]>): MessageFilter {
     });
   }
   const route = single('route');
+  // NOTE: messages of a route that was later removed from the config can no longer be filtered
+  // by that route; they still appear in the unfiltered list.
+  const routeError: FieldError | undefined =
+    route === undefined || routeNames.includes(route)
+      ? undefined
+      : {
+          path: 'route',
+          code: 'unknown_route',
+          message: `route "${route}" does not exist; use one of ${routeNames.join(', ')}, or omit route`,
+        };
   const since = parseTime('since', single('since'), errors);
   const until = parseTime('until', single('until'), errors);
+  if (since !== undefined && until !== undefined && since > until) {
+    errors.push({
+      path: 'since',
+      code: 'invalid_range',
+      message: 'since must not be later than until; swap them, or omit one of them',
+    });
+  }
   const limit = parseLimit(single('limit'), errors);
   const cursorText = single('cursor');
   const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
@@ -57,6 +78,15 @@ export function parseListQuery(query: Record<string, string[]>): MessageFilter {
     });
   }
 
+  if (routeError && errors.length === 0) {
+    throw new GatewayError('unknown_route', {
+      detail: `${capitalize(routeError.message)}.`,
+      errors: [routeError],
+    });
+  }
+  if (routeError) {
+    errors.push(routeError);
+  }
   if (errors.length > 0) {
     const detail =
       errors.length === 1
@@ -72,6 +102,10 @@ export function parseListQuery(query: Record<string, string[]>): MessageFilter {
     ...(until === undefined ? {} : { createdBefore: until }),
     ...(cursor === undefined ? {} : { cursor }),
   };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Encodes a list position as an opaque URL-safe token. */

@@ -5,6 +5,7 @@ import { GatewayError, type FieldError } from '../errors.js';
 import type { NormalizeRecipientOptions } from '../sms/index.js';
 import { requestFingerprint } from './idempotency.js';
 import {
+  checkCallbackCredentials,
   isHttpUrl,
   MAX_CALLBACK_URL_LENGTH,
   toOutboundMessage,
@@ -84,6 +85,9 @@ export function parseMessageRequest(
   const callbackUrl = parsed.data.callback_url;
   const errors: FieldError[] = [];
   const expiresAt = parseExpiry(parsed.data.expires_at, now, errors);
+  if (callbackUrl !== undefined) {
+    checkCallbackCredentials(callbackUrl, 'callback_url', errors);
+  }
   const message = toOutboundMessage(
     { to, body, from, route, reference, callbackUrl },
     jsonFieldNames,
@@ -211,11 +215,18 @@ export function invalidRequest(errors: readonly FieldError[]): GatewayError {
     return new GatewayError('invalid_request', { detail, errors });
   }
 
-  const field = first.path ? `${first.path}: ` : '';
+  // Messages that start with the field's name already say which field they are about.
+  const named =
+    first.path === '' || new RegExp(`^${escapeRegExp(first.path)}\\b`).test(first.message);
+  const field = named ? '' : `${first.path}: `;
   return new GatewayError('invalid_request', {
     detail: `${field}${asSentence(first.message)}`,
     errors,
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Ends `text` with a full stop unless it already ends with punctuation. */

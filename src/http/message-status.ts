@@ -25,7 +25,8 @@ export function messageStatusRoutes(gateway: Gateway): Hono<AppEnv> {
   });
 
   routes.get('/messages', async (c) => {
-    const filter = parseListQuery(c.req.queries());
+    const routeNames = gateway.router.routes.map((route) => route.name);
+    const filter = parseListQuery(c.req.queries(), routeNames);
     const page = await gateway.store.listMessages(c.get('principal'), filter);
     return c.json({
       messages: page.messages.map(messageSummary),

@@ -21,6 +21,29 @@ export function isHttpUrl(text: string): boolean {
   }
 }
 
+/**
+ * Appends an error to `errors` when the callback URL `text` contains a user name or password.
+ * Node's fetch rejects such URLs, so every callback to it would fail. `field` is the request's
+ * name of the URL field.
+ */
+export function checkCallbackCredentials(text: string, field: string, errors: FieldError[]): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return;
+  }
+  if (url.username === '' && url.password === '') {
+    return;
+  }
+
+  errors.push({
+    path: field,
+    code: 'credentials_in_url',
+    message: `${field} must not contain a user name or password, because the gateway cannot send credentials in a callback URL; put a secret token in the query string instead and verify the request's signature`,
+  });
+}
+
 /** The fields of one message as the client sent them, before normalization. */
 export interface MessageFields {
   readonly to: string;

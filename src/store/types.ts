@@ -211,6 +211,11 @@ export interface ClaimedMessage {
   readonly passes: number;
   /** Every attempt of earlier passes, oldest first. */
   readonly attempts: readonly StoredAttempt[];
+  /**
+   * True when the message's validity had ended at the claim. The claim then leaves it `queued`
+   * and takes it off the due list, so that it fails `expired` straight from `queued`.
+   */
+  readonly expired: boolean;
 }
 
 /** The findings and changes of start-up recovery. */

@@ -35,6 +35,7 @@ async function start(toml = gatewayToml({ defaultRoute: fastRoute, extra: fastQu
 }
 
 afterEach(async () => {
+  vi.useRealTimers();
   await current?.close();
   current = undefined;
 });
@@ -125,6 +126,26 @@ describe('async mode', () => {
     expect(escalations.find((event) => event.message_id === body.id)?.kind).toBe(
       'message_escalation',
     );
+    expect(relay.simulator('sim-a').sentCount).toBe(0);
+  });
+
+  it('fails an expired message from queued', async () => {
+    const relay = createTestGateway(gatewayToml({ defaultRoute: fastRoute, extra: fastQueue }));
+    current = relay;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    const { body } = await sendAsync(relay, { ...message, mode: 'async', expires_at: expiresAt });
+    vi.setSystemTime(Date.now() + 120_000);
+
+    await relay.gateway.queue.start(() => undefined);
+    await vi.waitFor(async () => expect((await view(relay, body.id)).status).toBe('failed'));
+    const failed = await view(relay, body.id);
+
+    expect(failed.code).toBe('expired');
+    expect(failed.status_history.map(({ status, code }) => ({ status, code }))).toEqual([
+      { status: 'queued', code: null },
+      { status: 'failed', code: 'expired' },
+    ]);
     expect(relay.simulator('sim-a').sentCount).toBe(0);
   });
 

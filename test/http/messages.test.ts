@@ -256,6 +256,22 @@ describe('POST /v1/messages, invalid requests', () => {
     expect(relay.simulator('sim-a').sentCount).toBe(0);
   });
 
+  it('rejects credentials in callback_url', async () => {
+    const relay = start();
+    const callbackUrl = 'http://ops:hunter2@127.0.0.1:9/status';
+    const problem = await problemOf(
+      await relay.send({ ...message, mode: 'async', callback_url: callbackUrl }),
+    );
+
+    expect(problem.status).toBe(400);
+    expect(problem.code).toBe('invalid_request');
+    expect(problem.errors?.[0]?.path).toBe('callback_url');
+    expect(problem.errors?.[0]?.code).toBe('credentials_in_url');
+    expect(problem.detail).toContain('user name or password');
+    expect(problem.detail).toContain('query string');
+    expect(problem.detail).not.toContain('hunter2');
+  });
+
   it('rejects an unknown route', async () => {
     const relay = start();
     const problem = await problemOf(await relay.send({ ...message, route: 'pagers' }));

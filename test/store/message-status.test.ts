@@ -210,6 +210,45 @@ describe('GET /v1/messages', () => {
     ]);
   });
 
+  it('answers 400 to an unknown route', async () => {
+    const relay = start();
+
+    const response = await get(relay, '/v1/messages?route=nope');
+    const body = (await response.json()) as ListView & { detail: string };
+
+    expect(response.status).toBe(400);
+    expect(body.code).toBe('unknown_route');
+    expect(body.errors?.[0]?.path).toBe('route');
+    expect(body.detail).toContain('"nope"');
+  });
+
+  it('answers 400 to since after until', async () => {
+    const relay = start();
+
+    const response = await get(
+      relay,
+      '/v1/messages?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z',
+    );
+    const body = (await response.json()) as ListView & { detail: string };
+
+    expect(response.status).toBe(400);
+    expect(body.code).toBe('invalid_request');
+    expect(body.errors?.[0]?.path).toBe('since');
+    expect(body.detail).toContain('since');
+    expect(body.detail).toContain('until');
+  });
+
+  it('accepts since equal to until', async () => {
+    const relay = start();
+
+    const response = await get(
+      relay,
+      '/v1/messages?since=2026-12-01T00:00:00Z&until=2026-12-01T00:00:00Z',
+    );
+
+    expect(response.status).toBe(200);
+  });
+
   it('answers 400 to a forged cursor', async () => {
     const relay = start();
 

@@ -39,14 +39,23 @@ export function twilioBasicAuth(apiKeys: Config['api_keys']) {
   });
 }
 
+/** An Account SID as configured on API keys and as Twilio writes it. */
+const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
+
 /**
- * Returns middleware for paths with an `:accountSid` parameter that rejects, with 403, a path
- * whose Account SID is not the one the credentials belong to.
+ * Returns middleware for paths with an `:accountSid` parameter that rejects, with 404, a path
+ * whose Account SID is malformed and, with 403, one that is not the one the credentials belong to.
  */
 export function requireOwnAccount() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const own = c.get('accountSid');
-    if (c.req.param('accountSid') !== own) {
+    const requested = c.req.param('accountSid');
+    if (requested === undefined || !ACCOUNT_SID.test(requested)) {
+      throw new GatewayError('not_found', {
+        detail: `The Account SID in the path is malformed. It must be "AC" followed by 32 lowercase hex digits, such as ${own} for these credentials.`,
+      });
+    }
+    if (requested !== own) {
       throw new GatewayError('forbidden', {
         detail: `The credentials belong to account ${own}, and the path names another account; use ${own} in the path.`,
       });

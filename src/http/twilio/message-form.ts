@@ -5,7 +5,12 @@ import type { NormalizeRecipientOptions } from '../../sms/index.js';
 import type { AppEnv } from '../context.js';
 import { requestFingerprint } from '../idempotency.js';
 import { invalidRequest, type MessageRequest } from '../message-request.js';
-import { isHttpUrl, MAX_CALLBACK_URL_LENGTH, toOutboundMessage } from '../outbound-message.js';
+import {
+  checkCallbackCredentials,
+  isHttpUrl,
+  MAX_CALLBACK_URL_LENGTH,
+  toOutboundMessage,
+} from '../outbound-message.js';
 import { problem } from '../problem.js';
 import { parameterErrors } from './form-parameters.js';
 
@@ -149,6 +154,8 @@ function checkCallbackUrl(url: string | undefined, errors: FieldError[]): void {
       code: 'invalid_value',
       message: 'StatusCallback must be an absolute http or https URL',
     });
+  } else {
+    checkCallbackCredentials(url, 'StatusCallback', errors);
   }
 }
 

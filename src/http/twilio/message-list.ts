@@ -53,6 +53,15 @@ export function parseListQuery(query: Record<string, string[]>): ListQuery {
       message: 'PageToken must come from the next_page_uri of an earlier page',
     });
   }
+  // Only a PageToken says where a page starts, so a Page number alone would return the first
+  // page under another number. twilio-node follows next_page_uri, which carries both.
+  if (page !== undefined && page > 0 && token === undefined) {
+    errors.push({
+      path: 'Page',
+      code: 'missing_page_token',
+      message: `Page ${page} needs the PageToken of that page; follow next_page_uri from the first page instead of setting Page`,
+    });
+  }
   if (errors.length > 0) {
     throw invalidRequest(errors);
   }

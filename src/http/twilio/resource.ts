@@ -7,6 +7,13 @@ import { messageSid } from './sid.js';
 /** The API version in Twilio's paths and resources. */
 export const TWILIO_API_VERSION = '2010-04-01';
 
+/**
+ * Response header set to `true` on a Message resource whose message may have been sent twice (an
+ * ambiguous attempt, then failover). Twilio's resource has no field for it, so `/v1`'s
+ * `possible_duplicate` goes here.
+ */
+export const POSSIBLE_DUPLICATE_HEADER = 'X-SMS-Relay-Possible-Duplicate';
+
 /** The Message statuses of Twilio's API that the gateway's statuses map onto. */
 export type TwilioMessageStatus =
   'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed';

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 
 import { GatewayError } from '../../errors.js';
 import type { Gateway } from '../../gateway.js';
+import type { StoredMessage } from '../../store/index.js';
 import { preferRespondAsync } from '../async-messages.js';
 import type { AppEnv } from '../context.js';
 import { dispatchProblem } from '../dispatch-problem.js';
@@ -12,7 +13,12 @@ import { requireOwnAccount, twilioBasicAuth } from './auth.js';
 import { twilioErrorResponse } from './errors.js';
 import { parseListQuery, pagingFields } from './message-list.js';
 import { parseMessageForm, readForm } from './message-form.js';
-import { messageResource, messagesPath, TWILIO_API_VERSION } from './resource.js';
+import {
+  messageResource,
+  messagesPath,
+  POSSIBLE_DUPLICATE_HEADER,
+  TWILIO_API_VERSION,
+} from './resource.js';
 import { messageIdOf } from './sid.js';
 
 /** Path prefix of the Twilio-compatible API. */
@@ -55,7 +61,7 @@ export function twilioRoutes(gateway: Gateway, logger: Logger): Hono<AppEnv> {
           'No message with this SID was sent with these credentials, or it was pruned; the path ends in Messages/{Sid}.json.',
       });
     }
-    return c.json(messageResource(message, resourceContext(c, gateway)));
+    return resourceResponse(c, gateway, message, 200);
   });
 
   routes.get('/Accounts/:accountSid/Messages.json', async (c) => {
@@ -82,6 +88,19 @@ function resourceContext(c: Context<AppEnv>, gateway: Gateway) {
   return { accountSid: c.get('accountSid'), providers: gateway.config.providers };
 }
 
+/** Writes the Message resource of `message`, with the possible-duplicate header when it is flagged. */
+function resourceResponse(
+  c: Context<AppEnv>,
+  gateway: Gateway,
+  message: StoredMessage,
+  status: 200 | 201,
+): Response {
+  if (message.possibleDuplicate) {
+    c.header(POSSIBLE_DUPLICATE_HEADER, 'true');
+  }
+  return c.json(messageResource(message, resourceContext(c, gateway)), status);
+}
+
 /**
  * Writes create responses: 201 with the Message resource read back from the store, for a sent
  * message and for a queued one alike, else Twilio's error shape.
@@ -92,7 +111,7 @@ function twilioResponder(gateway: Gateway): MessageResponder {
     if (!message) {
       throw new Error(`message ${messageId} is missing from the store right after it was written`);
     }
-    return c.json(messageResource(message, resourceContext(c, gateway)), 201);
+    return resourceResponse(c, gateway, message, 201);
   };
 
   return {

@@ -23,9 +23,11 @@ interface QueuedRow {
 export class QueueTable {
   readonly #selectDue;
   readonly #markSending;
+  readonly #markClaimedExpired;
   readonly #insertStatus;
   readonly #selectAttempts;
   readonly #requeue;
+  readonly #requeueClaimedExpired;
   readonly #selectSentAttempt;
   readonly #finishSent;
 
@@ -41,6 +43,9 @@ export class QueueTable {
     );
     this.#markSending = db.prepare(
       "UPDATE messages SET status = 'sending', next_attempt_at = NULL, updated_at = @at WHERE id = @id",
+    );
+    this.#markClaimedExpired = db.prepare(
+      'UPDATE messages SET next_attempt_at = NULL, updated_at = @at WHERE id = @id',
     );
     this.#insertStatus = db.prepare(`INSERT INTO status_changes (message_id, seq, status, code, at)
       VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_changes WHERE message_id = @id),
@@ -63,14 +68,26 @@ export class QueueTable {
       updated_at = @now WHERE id = @id`);
     this.#requeue = db.prepare(`UPDATE messages SET status = 'queued', passes = passes + 1,
       next_attempt_at = @next_attempt_at, updated_at = @at WHERE id = @id AND status = 'sending'`);
+    this.#requeueClaimedExpired =
+      db.prepare(`UPDATE messages SET next_attempt_at = @next_attempt_at,
+      updated_at = @at WHERE id = @id AND status = 'queued' AND next_attempt_at IS NULL`);
   }
 
-  /** Claims due messages; the caller runs this inside a transaction. */
+  /**
+   * Claims due messages; the caller runs this inside a transaction. A message whose validity has
+   * ended stays `queued` without a due time, because no provider will be called for it, and its
+   * sender fails it `expired` from there.
+   */
   claimDue(now: number, limit: number): ClaimedMessage[] {
     const rows = this.#selectDue.all({ now, limit });
     return rows.map((row) => {
-      this.#markSending.run({ id: row.id, at: now });
-      this.#insertStatus.run({ id: row.id, status: 'sending', code: null, at: now });
+      const expired = now >= row.expires_at;
+      if (expired) {
+        this.#markClaimedExpired.run({ id: row.id, at: now });
+      } else {
+        this.#markSending.run({ id: row.id, at: now });
+        this.#insertStatus.run({ id: row.id, status: 'sending', code: null, at: now });
+      }
       return {
         id: row.id,
         principal: row.principal,
@@ -85,6 +102,7 @@ export class QueueTable {
         callbackUrl: row.callback_url,
         passes: row.passes,
         attempts: this.#selectAttempts.all({ id: row.id }).map(toAttempt),
+        expired,
       };
     });
   }
@@ -92,7 +110,9 @@ export class QueueTable {
   requeue(id: string, nextAttemptAt: number, at: number): boolean {
     const { changes } = this.#requeue.run({ id, next_attempt_at: nextAttemptAt, at });
     if (changes === 0) {
-      return false;
+      // An expired message that the claim left `queued` is made due again, without a status change.
+      const parameters = { id, next_attempt_at: nextAttemptAt, at };
+      return this.#requeueClaimedExpired.run(parameters).changes > 0;
     }
     this.#insertStatus.run({ id, status: 'queued', code: null, at });
     return true;
@@ -154,6 +174,13 @@ export class QueueTable {
         interrupted.push(id);
       }
     }
+
+    // An expired message that was claimed but not failed has no due time, so it is made due.
+    this.db
+      .prepare(
+        "UPDATE messages SET next_attempt_at = @now WHERE status = 'queued' AND next_attempt_at IS NULL",
+      )
+      .run({ now });
 
     const queued = this.db
       .prepare<[], { count: number }>(

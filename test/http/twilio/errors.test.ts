@@ -176,8 +176,19 @@ describe('Twilio errors, authentication and paths', () => {
       `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${sid}.json`,
       { method: 'DELETE', headers: twilioHeaders },
     );
-    await expectTwilioError(response, 405, 20004);
+    const error = await expectTwilioError(response, 405, 20004);
     expect(response.headers.get('Allow')).toBe('GET, HEAD');
+    expect(error.message).toContain(`/Messages/${sid}.json`);
+    expect(error.message).not.toContain(':accountSid');
+  });
+
+  it('answers 404 / 20404 to a malformed Account SID', async () => {
+    const relay = start();
+    const response = await getTwilio(relay, '/2010-04-01/Accounts/ACzz/Messages.json');
+    const error = await expectTwilioError(response, 404, 20404);
+
+    expect(error.message).toContain('malformed');
+    expect(error.message).toContain('32');
   });
 
   it('answers 413 / 413 to a body over 64 KiB', async () => {
@@ -219,6 +230,12 @@ describe('Twilio errors, parameters', () => {
       21609,
       'StatusCallback',
     ],
+    [
+      'StatusCallback with credentials',
+      { ...params, StatusCallback: 'https://ops:hunter2@127.0.0.1/status' },
+      21609,
+      'StatusCallback',
+    ],
     ['ValidityPeriod 0', { ...params, ValidityPeriod: '0' }, 21624, 'ValidityPeriod'],
     ['ValidityPeriod over 36000', { ...params, ValidityPeriod: '36001' }, 21624, 'ValidityPeriod'],
     ['MediaUrl', { ...params, MediaUrl: 'https://example.test/a.png' }, 400, 'MediaUrl'],
@@ -255,6 +272,25 @@ describe('Twilio errors, parameters', () => {
     const relay = start();
     const response = await getTwilio(relay, `${messagesUri()}?PageToken=not-a-token`);
     await expectTwilioError(response, 400, 21481);
+  });
+
+  it.each([
+    ['MediaUrl', { ...params, MediaUrl: 'https://example.test/a.png' }],
+    ['missing To', { From: SENDER, Body: 'x' }],
+    ['StatusCallback', { ...params, StatusCallback: '/status' }],
+  ])('names the parameter once: %s', async (_name, form) => {
+    const relay = start();
+    const error = (await (await createMessage(relay, form)).json()) as TwilioErrorBody;
+
+    expect(error.message).not.toMatch(/^(\w+):? \1\b/);
+  });
+
+  it('names a list filter once', async () => {
+    const relay = start();
+    const response = await getTwilio(relay, `${messagesUri()}?To=%2B14155550100`);
+    const error = await expectTwilioError(response, 400, 400);
+
+    expect(error.message).toMatch(/^To: the gateway does not filter/);
   });
 
   it('lists every problem in details', async () => {

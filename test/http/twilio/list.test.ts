@@ -126,4 +126,23 @@ describe('GET Messages.json', () => {
     expect(response.status).toBe(400);
     expect(error.details.errors?.[0]?.path).toBe('PageSize');
   });
+
+  it('rejects Page without PageToken', async () => {
+    const relay = await startWithMessages(3);
+    const response = await getTwilio(relay, `${messagesUri()}?Page=3&PageSize=2`);
+    const error = (await response.json()) as TwilioErrorBody;
+
+    expect(response.status).toBe(400);
+    expect(error.details.errors?.[0]?.path).toBe('Page');
+    expect(error.details.errors?.[0]?.code).toBe('missing_page_token');
+    expect(error.message).toContain('next_page_uri');
+  });
+
+  it('accepts Page 0 without PageToken', async () => {
+    const relay = await startWithMessages(3);
+    const page = await pageOf(relay, `${messagesUri()}?Page=0&PageSize=2`);
+
+    expect(page.page).toBe(0);
+    expect(page.messages).toHaveLength(2);
+  });
 });

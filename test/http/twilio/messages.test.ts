@@ -287,6 +287,50 @@ describe('POST Messages.json, idempotency', () => {
   });
 });
 
+describe('Twilio API, possible duplicate', () => {
+  const header = 'X-SMS-Relay-Possible-Duplicate';
+
+  it('flags the created resource', async () => {
+    const relay = start();
+    relay.simulator('sim-a').simulate({ mode: 'ambiguous' });
+    const response = await createMessage(relay, params);
+
+    expect(response.status).toBe(201);
+    expect(response.headers.get(header)).toBe('true');
+    expect(relay.simulator('sim-b').sentCount).toBe(1);
+  });
+
+  it('flags the fetched resource', async () => {
+    const relay = start();
+    relay.simulator('sim-a').simulate({ mode: 'ambiguous' });
+    const created = await resourceOf(await createMessage(relay, params));
+    const response = await getTwilio(relay, messageUri(String(created['sid'])));
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get(header)).toBe('true');
+  });
+
+  it('flags an idempotent replay', async () => {
+    const relay = start();
+    relay.simulator('sim-a').simulate({ mode: 'ambiguous' });
+    const headers = { 'Idempotency-Key': 'twilio-dup-1' };
+    await createMessage(relay, params, headers);
+    const replay = await createMessage(relay, params, headers);
+
+    expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(replay.headers.get(header)).toBe('true');
+  });
+
+  it('omits the header otherwise', async () => {
+    const relay = start();
+    const created = await createMessage(relay, params);
+    const fetched = await getTwilio(relay, messageUri(String((await resourceOf(created))['sid'])));
+
+    expect(created.headers.get(header)).toBeNull();
+    expect(fetched.headers.get(header)).toBeNull();
+  });
+});
+
 describe('GET Messages/{Sid}.json', () => {
   it('returns the stored message', async () => {
     const relay = start();
