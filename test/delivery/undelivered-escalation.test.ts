@@ -207,6 +207,8 @@ describe('escalation of undelivered messages', () => {
     expect(repeat.status).toBe(204);
     expect(other.status).toBe(204);
     expect(await errorLogLinesOf(setup, sent.id)).toHaveLength(1);
+    await setup.smtp.waitForMails(2);
+    await setup.webhook.waitForRequests(2);
     expect(setup.smtp.mails).toHaveLength(2);
     expect(setup.webhook.requests).toHaveLength(2);
   });
@@ -272,6 +274,10 @@ describe('escalation of undelivered messages', () => {
     expect((lines[0]?.['delivery'] as Record<string, unknown>)['provider']).toBe('vonage-main');
     const attempts = lines[0]?.['attempts'] as { provider: string }[];
     expect(attempts.map((attempt) => attempt.provider)).toEqual(['twilio-main', 'vonage-main']);
+    // The SMTP catcher stores a mail once it has parsed it, which can be after the gateway got
+    // the server's reply, so wait for it.
+    await setup.smtp.waitForMails(1);
+    await setup.webhook.waitForRequests(1);
     expect(setup.smtp.mails).toHaveLength(1);
     expect(setup.webhook.requests).toHaveLength(1);
   });
