@@ -53,11 +53,12 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
   /**
-   * Stops the queue sender and the delivery monitor, waits for messages in flight (sync, and async passes already
-   * started; queued ones stay queued), then for pending escalations and callback requests in
-   * flight until `timeoutMs` (from the call) has passed. It writes escalations still pending to
-   * the error log, and aborts callback requests still in flight, which are posted again after the
-   * next start. Then it releases timers and files and closes the store.
+   * Stops the queue sender and the delivery monitor, and waits for messages in flight: sync ones
+   * and async passes already started, while queued ones stay queued. Then it waits for pending
+   * escalations and callback requests in flight until `timeoutMs` (from the call) has passed. It
+   * writes escalations still pending to the error log, and aborts callback requests still in
+   * flight, which are posted again after the next start. Last, it releases timers and files and
+   * closes the store.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
