@@ -45,8 +45,8 @@ function report(
   };
 }
 
-/** Writes a sync message with one attempt on `twilio-main`, without its end. */
-async function startMessage(): Promise<void> {
+/** Writes a sync message with one attempt on `provider`, without its end. */
+async function startMessage(provider = 'twilio-main'): Promise<void> {
   await store.createMessage({
     id: 'msg-1',
     principal: 'alerting',
@@ -67,7 +67,7 @@ async function startMessage(): Promise<void> {
   await store.recordAttemptStart({
     messageId: 'msg-1',
     number: 1,
-    provider: 'twilio-main',
+    provider,
     startedAt: 1_010,
   });
 }
@@ -85,11 +85,11 @@ async function endAttempt(endedAt = 1_050): Promise<void> {
   });
 }
 
-async function finish(at = 1_100): Promise<void> {
+async function finish(at = 1_100, provider = 'twilio-main'): Promise<void> {
   await store.finishMessage('msg-1', {
     status: 'sent',
     code: null,
-    provider: 'twilio-main',
+    provider,
     providerMessageId: SID,
     possibleDuplicate: false,
     at,
@@ -172,6 +172,25 @@ describe('delivery reports in the store', () => {
 
     expect(again).toEqual({ kind: 'duplicate' });
     expect(await history()).toEqual(['sending', 'sent', 'delivered']);
+  });
+
+  it('applies a verified report after an unverified twin', async () => {
+    await startMessage('vonage-signed');
+    await endAttempt();
+    await finish(1_100, 'vonage-signed');
+    const vonage = { source: 'vonage', providerStatus: 'delivered' } as const;
+
+    const unsigned = await store.recordDeliveryReport(
+      report('delivered', { ...vonage, providers: ['vonage-main'] }),
+    );
+    const signed = await store.recordDeliveryReport(
+      report('delivered', { ...vonage, providers: ['vonage-signed'], receivedAt: 6_000 }),
+    );
+
+    expect(unsigned).toEqual({ kind: 'pending' });
+    expect(recorded(signed).messageChanged).toBe(true);
+    const message = await store.getMessage('alerting', 'msg-1');
+    expect(message?.status).toBe('delivered');
   });
 
   it('never demotes delivered', async () => {

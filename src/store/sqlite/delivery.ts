@@ -235,7 +235,9 @@ export class DeliveryTable {
 
 /**
  * Returns the identity of a report: a provider repeats a report with the same source, message id,
- * status and code, and any of these differing makes it a new report.
+ * status and code, and any of these differing makes it a new report. The key also contains the
+ * providers that verified the report, so that an unsigned report matched to another account never
+ * makes the signed report of the right provider a duplicate.
  */
 function reportKey(report: NewDeliveryReport): string {
   return [
@@ -243,6 +245,7 @@ function reportKey(report: NewDeliveryReport): string {
     report.providerMessageId,
     report.providerStatus,
     report.providerCode ?? '',
+    JSON.stringify([...report.providers].sort()),
   ].join('\n');
 }
 
