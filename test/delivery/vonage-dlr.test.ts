@@ -218,7 +218,7 @@ describe('Vonage delivery receipt, signed', () => {
     expect((await current.message(id)).status).toBe('delivered');
   });
 
-  it('applies a signed receipt after an unsigned one of another account', async () => {
+  it('delivers on a signed receipt after a forged one', async () => {
     // A second Vonage account without a signature secret, which no route sends through.
     const otherAccount = [
       '[[providers]]',
