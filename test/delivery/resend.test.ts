@@ -191,7 +191,7 @@ describe('resend after a delivery failure', () => {
     expect(message.provider).toBe('vonage-main');
   });
 
-  it('keeps a superseded attempt out of the message status', async () => {
+  it('delivers on a superseded attempt', async () => {
     const relay = await start('resend_on = ["provider_failure"]');
     const sent = await sendThroughTwilio(relay);
     const sid = sent.provider_message_id ?? '';
@@ -202,8 +202,10 @@ describe('resend after a delivery failure', () => {
 
     expect(late.status).toBe(204);
     const message = await relay.message(sent.id);
-    expect(message.status).toBe('sent');
+    expect(message.status).toBe('delivered');
+    expect(message.provider).toBe('vonage-main');
     expect(message.attempts[0]?.delivery?.status).toBe('delivered');
+    expect(message.attempts[0]?.superseded).toBe(true);
   });
 });
 

@@ -343,7 +343,7 @@ describe('Twilio callback URL naming the attempt', () => {
     expect(after.attempts[0]?.provider_message_id).toBe(lateSid);
     expect(after.attempts[0]?.delivery?.status).toBe('delivered');
     expect(after.provider).toBe('vonage-main');
-    expect(after.status).toBe('sent');
+    expect(after.status).toBe('delivered');
     expect(after.possible_duplicate).toBe(true);
     const page = (await (
       await fetch(`${current.url}/v1/messages`, {

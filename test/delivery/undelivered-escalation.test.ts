@@ -13,6 +13,7 @@ import {
 import {
   postTwilioCallback,
   postVonageReceipt,
+  signVonageReceipt,
   startDeliveryRelay,
   twilioStatusFields,
   vonageReceiptFields,
@@ -23,6 +24,12 @@ import {
 import { parseExposition, sampleValue } from '../metrics/prometheus-text.js';
 
 const WEBHOOK_SECRET = 'webhook-secret-0123456789';
+const VONAGE_SECRET = 'vonage-signature-secret-0001';
+
+/** Gateway options that make Vonage receipts carry a `sig`. */
+const signedVonage: DeliveryRelayOptions = {
+  vonage: { options: { signature_secret: VONAGE_SECRET, signature_method: 'sha256' } },
+};
 
 /** A delivery relay whose default route escalates to the error log, email and a webhook. */
 interface EscalatingRelay {
@@ -113,18 +120,48 @@ async function escalationsSettled(relay: DeliveryRelay): Promise<void> {
 }
 
 /**
- * Sends a second message and reports it undelivered, then waits until its escalation has
- * settled. The delivery monitor lists due checks oldest first, so every check that an earlier
- * report made due has been handled by then.
+ * Sends a second message and reports it undelivered with Twilio code `providerCode`, then waits
+ * until its escalation has settled. The delivery monitor lists due checks oldest first, so every
+ * check that an earlier report made due has been handled by then. Routes that resend a provider
+ * failure need a recipient failure such as `30005`, which is never resent.
  */
-async function escalateAnotherMessage(setup: EscalatingRelay): Promise<void> {
+async function escalateAnotherMessage(
+  setup: EscalatingRelay,
+  providerCode = '30008',
+): Promise<void> {
   const other = await setup.relay.sendMessage();
   await postTwilioCallback(
     setup.relay.url,
-    twilioStatusFields(other.provider_message_id ?? '', 'undelivered', '30008'),
+    twilioStatusFields(other.provider_message_id ?? '', 'undelivered', providerCode),
   );
   await errorLogLinesOf(setup, other.id);
   await escalationsSettled(setup.relay);
+}
+
+/** Posts a Vonage receipt signed with `VONAGE_SECRET` and checks that it was recorded. */
+async function postSignedVonageReceipt(
+  relay: DeliveryRelay,
+  ref: string,
+  status: string,
+  code?: string,
+): Promise<void> {
+  const fields = signVonageReceipt(vonageReceiptFields(ref, status, code), VONAGE_SECRET, 'sha256');
+  const response = await postVonageReceipt(relay.url, fields);
+  expect(response.status).toBe(204);
+}
+
+/** Waits until the resend pass through Vonage has ended, and returns the message. */
+async function resentThroughVonage(relay: DeliveryRelay, id: string): Promise<MessageView> {
+  let message: MessageView | undefined;
+  await vi.waitFor(
+    async () => {
+      message = await relay.message(id);
+      expect(message.provider).toBe('vonage-main');
+      expect(message.status).not.toBe('sending');
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+  return message as MessageView;
 }
 
 async function sendThroughTwilio(relay: DeliveryRelay): Promise<MessageView> {
@@ -343,5 +380,93 @@ describe('escalation of undelivered messages', () => {
     expect(setup.errorLogLines()).toEqual([]);
     expect(setup.smtp.mails).toHaveLength(0);
     expect(setup.webhook.requests).toHaveLength(0);
+  });
+});
+
+describe('delivered report after a resend', () => {
+  it('delivers on the superseded attempt', async () => {
+    const setup = await start('resend_on = ["provider_failure"]', newDataDir(), signedVonage);
+    const sent = await sendThroughTwilio(setup.relay);
+    const sid = sent.provider_message_id ?? '';
+    await postTwilioCallback(setup.relay.url, twilioStatusFields(sid, 'undelivered', '30008'));
+    const resent = await resentThroughVonage(setup.relay, sent.id);
+
+    const late = await postTwilioCallback(setup.relay.url, twilioStatusFields(sid, 'delivered'));
+    await postSignedVonageReceipt(setup.relay, resent.provider_message_id ?? '', 'failed', '8');
+    await escalateAnotherMessage(setup, '30005');
+
+    expect(late.status).toBe(204);
+    const message = await setup.relay.message(sent.id);
+    expect(message.status).toBe('delivered');
+    expect(message.code).toBeNull();
+    expect(message.attempts[0]?.delivery?.status).toBe('delivered');
+    expect(message.attempts[1]?.delivery?.status).toBe('undelivered');
+    expect(message.status_history.map((change) => change.status).slice(-2)).toEqual([
+      'sent',
+      'delivered',
+    ]);
+    expect(setup.errorLogLines().some((line) => line['message_id'] === sent.id)).toBe(false);
+    await setup.smtp.waitForMails(1);
+    expect(setup.smtp.mails).toHaveLength(1);
+  });
+
+  it('delivers after a resend pass in flight', async () => {
+    const setup = await start('resend_on = ["provider_failure"]', newDataDir(), signedVonage);
+    const vonage = setup.relay.vonage;
+    const accept = vonage.respond;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    vonage.respond = async (request, index) => {
+      await released;
+      return accept(request, index);
+    };
+    const sent = await sendThroughTwilio(setup.relay);
+    const sid = sent.provider_message_id ?? '';
+    await postTwilioCallback(setup.relay.url, twilioStatusFields(sid, 'undelivered', '30008'));
+    await vonage.arrivals(1);
+
+    await postTwilioCallback(setup.relay.url, twilioStatusFields(sid, 'delivered'));
+    const duringPass = await setup.relay.message(sent.id);
+    release();
+    const resent = await resentThroughVonage(setup.relay, sent.id);
+    await postSignedVonageReceipt(setup.relay, resent.provider_message_id ?? '', 'failed', '8');
+    await escalateAnotherMessage(setup, '30005');
+
+    expect(duringPass.status).toBe('sending');
+    expect(resent.status).toBe('delivered');
+    const message = await setup.relay.message(sent.id);
+    expect(message.status).toBe('delivered');
+    expect(message.attempts[1]?.delivery?.status).toBe('undelivered');
+    expect(setup.errorLogLines().some((line) => line['message_id'] === sent.id)).toBe(false);
+    await setup.smtp.waitForMails(1);
+    expect(setup.smtp.mails).toHaveLength(1);
+  });
+
+  it('delivers on delivered right after undelivered', async () => {
+    const setup = await start('resend_on = ["provider_failure"]', newDataDir(), signedVonage);
+    const sent = await sendThroughTwilio(setup.relay);
+    const sid = sent.provider_message_id ?? '';
+
+    await postTwilioCallback(setup.relay.url, twilioStatusFields(sid, 'undelivered', '30008'));
+    await postTwilioCallback(setup.relay.url, twilioStatusFields(sid, 'delivered'));
+    // The resend is cancelled when the monitor has not queued it yet or the queue has not claimed
+    // it, and otherwise its pass ends with the message delivered.
+    await vi.waitFor(
+      async () => {
+        const current = await setup.relay.message(sent.id);
+        expect(current.status).toBe('delivered');
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    await escalateAnotherMessage(setup, '30005');
+
+    const message = await setup.relay.message(sent.id);
+    expect(message.status).toBe('delivered');
+    expect(message.attempts[0]?.delivery?.status).toBe('delivered');
+    expect(setup.errorLogLines().some((line) => line['message_id'] === sent.id)).toBe(false);
+    await setup.smtp.waitForMails(1);
+    expect(setup.smtp.mails).toHaveLength(1);
   });
 });

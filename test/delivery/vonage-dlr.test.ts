@@ -217,4 +217,34 @@ describe('Vonage delivery receipt, signed', () => {
     expect(response.status).toBe(204);
     expect((await current.message(id)).status).toBe('delivered');
   });
+
+  it('delivers on a signed receipt after a forged one', async () => {
+    // A second Vonage account without a signature secret, which no route sends through.
+    const otherAccount = [
+      '[[providers]]',
+      'id = "vonage-other"',
+      'type = "vonage"',
+      'api_key = "otherkey02"',
+      'api_secret = "other-vonage-secret-0002"',
+      'from = "SMSRelay"',
+    ].join('\n');
+    const current = await start({ ...signedWith('sha256'), extra: otherAccount });
+    const { id, ref } = await sendThroughVonage(current);
+    const unsignedFields = { ...vonageReceiptFields(ref, 'delivered'), 'api-key': 'otherkey02' };
+
+    const unsigned = await postVonageReceipt(current.url, unsignedFields);
+    const signedFields = signVonageReceipt(vonageReceiptFields(ref, 'delivered'), SECRET, 'sha256');
+    const signed = await postVonageReceipt(current.url, signedFields);
+
+    expect(unsigned.status).toBe(204);
+    expect(signed.status).toBe(204);
+    const results = current
+      .logLines()
+      .filter(
+        (line) => typeof line['msg'] === 'string' && line['msg'].startsWith('delivery report'),
+      )
+      .map((line) => line['msg']);
+    expect(results).toEqual(['delivery report pending', 'delivery report recorded']);
+    expect((await current.message(id)).status).toBe('delivered');
+  });
 });

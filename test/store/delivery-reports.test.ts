@@ -45,8 +45,8 @@ function report(
   };
 }
 
-/** Writes a sync message with one attempt on `twilio-main`, without its end. */
-async function startMessage(): Promise<void> {
+/** Writes a sync message with one attempt on `provider`, without its end. */
+async function startMessage(provider = 'twilio-main'): Promise<void> {
   await store.createMessage({
     id: 'msg-1',
     principal: 'alerting',
@@ -67,7 +67,7 @@ async function startMessage(): Promise<void> {
   await store.recordAttemptStart({
     messageId: 'msg-1',
     number: 1,
-    provider: 'twilio-main',
+    provider,
     startedAt: 1_010,
   });
 }
@@ -85,11 +85,11 @@ async function endAttempt(endedAt = 1_050): Promise<void> {
   });
 }
 
-async function finish(at = 1_100): Promise<void> {
+async function finish(at = 1_100, provider = 'twilio-main'): Promise<void> {
   await store.finishMessage('msg-1', {
     status: 'sent',
     code: null,
-    provider: 'twilio-main',
+    provider,
     providerMessageId: SID,
     possibleDuplicate: false,
     at,
@@ -172,6 +172,112 @@ describe('delivery reports in the store', () => {
 
     expect(again).toEqual({ kind: 'duplicate' });
     expect(await history()).toEqual(['sending', 'sent', 'delivered']);
+  });
+
+  it('applies a verified report after an unverified twin', async () => {
+    await startMessage('vonage-signed');
+    await endAttempt();
+    await finish(1_100, 'vonage-signed');
+    const vonage = { source: 'vonage', providerStatus: 'delivered' } as const;
+
+    const unsigned = await store.recordDeliveryReport(
+      report('delivered', { ...vonage, providers: ['vonage-main'] }),
+    );
+    const signed = await store.recordDeliveryReport(
+      report('delivered', { ...vonage, providers: ['vonage-signed'], receivedAt: 6_000 }),
+    );
+
+    expect(unsigned).toEqual({ kind: 'pending' });
+    expect(recorded(signed).messageChanged).toBe(true);
+    const message = await store.getMessage('alerting', 'msg-1');
+    expect(message?.status).toBe('delivered');
+  });
+
+  it('cancels a queued resend on delivered', async () => {
+    await sentMessage();
+    await store.recordDeliveryReport(report('undelivered'));
+    const queued = await store.resendMessage({
+      id: 'msg-1',
+      attempt: 1,
+      expectedStatus: 'undelivered',
+      code: 'resend_after_failure',
+      at: 5_100,
+      expiresAt: 90_000,
+    });
+
+    const delivered = await store.recordDeliveryReport(report('delivered', { receivedAt: 6_000 }));
+
+    expect(queued).toBe(true);
+    expect(recorded(delivered).messageChanged).toBe(true);
+    expect(recorded(delivered).messageStatus).toBe('delivered');
+    expect(await history()).toEqual(['sending', 'sent', 'undelivered', 'queued', 'delivered']);
+    const message = await store.getMessage('alerting', 'msg-1');
+    expect(message?.attempts[0]?.superseded).toBe(true);
+    expect(message?.possibleDuplicate).toBe(false);
+    expect(await store.claimDueMessages(100_000, 10)).toEqual([]);
+    expect(await store.listDeliveryChecks(100_000, 10)).toEqual([]);
+  });
+
+  it('delivers after a resend pass ends', async () => {
+    await sentMessage();
+    await store.recordDeliveryReport(report('undelivered'));
+    await store.resendMessage({
+      id: 'msg-1',
+      attempt: 1,
+      expectedStatus: 'undelivered',
+      code: 'resend_after_failure',
+      at: 5_100,
+      expiresAt: 90_000,
+    });
+    const [claimed] = await store.claimDueMessages(5_200, 10);
+
+    const delivered = await store.recordDeliveryReport(report('delivered', { receivedAt: 6_000 }));
+    const duringPass = await store.getMessage('alerting', 'msg-1');
+    await store.recordAttemptStart({
+      messageId: 'msg-1',
+      number: 2,
+      provider: 'vonage-main',
+      startedAt: 6_100,
+      resend: true,
+    });
+    await store.recordAttemptEnd({
+      messageId: 'msg-1',
+      number: 2,
+      outcome: 'sent',
+      httpStatus: 200,
+      providerCode: null,
+      durationMs: 50,
+      endedAt: 6_150,
+      providerMessageId: '0C0001',
+    });
+    await finish(6_200, 'vonage-main');
+    const failed = await store.recordDeliveryReport(
+      report('failed', {
+        source: 'vonage',
+        providers: ['vonage-main'],
+        providerMessageId: '0C0001',
+        providerCode: '8',
+        receivedAt: 7_000,
+      }),
+    );
+
+    expect(claimed?.id).toBe('msg-1');
+    expect(recorded(delivered).messageChanged).toBe(false);
+    expect(duringPass?.status).toBe('sending');
+    expect(recorded(failed).messageChanged).toBe(false);
+    const message = await store.getMessage('alerting', 'msg-1');
+    expect(message?.status).toBe('delivered');
+    expect(message?.attempts[1]?.delivery?.status).toBe('failed');
+    expect(await history()).toEqual([
+      'sending',
+      'sent',
+      'undelivered',
+      'queued',
+      'sending',
+      'sent',
+      'delivered',
+    ]);
+    expect(await store.listDeliveryChecks(100_000, 10)).toEqual([]);
   });
 
   it('never demotes delivered', async () => {

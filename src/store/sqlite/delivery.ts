@@ -194,16 +194,67 @@ export class DeliveryTable {
       failure_class: report.failureClass,
       at,
     });
-    // Only the attempt whose provider message id the message carries decides the message status,
-    // and a resend supersedes it.
+    // `delivered` on any attempt, a superseded one included, delivers the message. Any other
+    // status counts only from the attempt whose provider message id the message carries, and a
+    // resend supersedes that attempt.
     const isAccepted =
       attempt.superseded === 0 &&
       message.provider === attempt.provider &&
       message.provider_message_id === attempt.provider_message_id;
-    if (!isAccepted || !this.#moveMessage(attempt.message_id, message.status, report, at)) {
+    const moved =
+      report.status === 'delivered'
+        ? this.#deliver(attempt.message_id, message.status, report, at)
+        : isAccepted && this.#moveMessage(attempt.message_id, message.status, report, at);
+    if (!moved) {
       return outcome;
     }
     return { ...outcome, messageChanged: true, messageStatus: messageStatusOf(report.status) };
+  }
+
+  /**
+   * Moves a message to `delivered` when one of its attempts has a `delivered` report, with a
+   * history entry at `at`. The store calls this when a sending pass ends, because a report that
+   * arrives while the message is `sending` only updates its attempt.
+   */
+  settleDelivered(messageId: string, at: number): void {
+    const statements = this.#statements;
+    const message = statements.selectMessage.get({ id: messageId });
+    const attempt = statements.selectDeliveredAttempt.get({ message_id: messageId });
+    if (message === undefined || attempt === undefined) {
+      return;
+    }
+
+    const delivery = {
+      status: 'delivered' as const,
+      providerCode: attempt.delivery_provider_code,
+      failureClass: null,
+    };
+    this.#deliver(messageId, message.status, delivery, at);
+  }
+
+  /**
+   * Moves a message to `delivered` from any status but `sending`, and returns true when it moved.
+   * A message `queued` for a resend or a retry is delivered already, so its next pass is
+   * cancelled. A message in `sending` keeps its pass, because a provider call may be running, and
+   * `settleDelivered` delivers it when the pass ends.
+   */
+  #deliver(id: string, current: MessageStatus, delivery: Delivery, at: number): boolean {
+    if (current !== 'queued') {
+      return this.#moveMessage(id, current, delivery, at);
+    }
+
+    const statements = this.#statements;
+    if (statements.cancelQueued.run({ id, at }).changes === 0) {
+      return false;
+    }
+    statements.insertStatus.run({
+      id,
+      status: 'delivered',
+      code: null,
+      provider_code: delivery.providerCode,
+      at,
+    });
+    return true;
   }
 
   /**
@@ -235,7 +286,9 @@ export class DeliveryTable {
 
 /**
  * Returns the identity of a report: a provider repeats a report with the same source, message id,
- * status and code, and any of these differing makes it a new report.
+ * status and code, and any of these differing makes it a new report. The key also contains the
+ * providers that verified the report, so that an unsigned report matched to another account never
+ * makes the signed report of the right provider a duplicate.
  */
 function reportKey(report: NewDeliveryReport): string {
   return [
@@ -243,6 +296,7 @@ function reportKey(report: NewDeliveryReport): string {
     report.providerMessageId,
     report.providerStatus,
     report.providerCode ?? '',
+    JSON.stringify([...report.providers].sort()),
   ].join('\n');
 }
 
@@ -295,6 +349,19 @@ function prepare(db: Database) {
       WHERE message_id = @message_id AND provider = @provider
         AND provider_message_id = @provider_message_id AND superseded = 0
       ORDER BY number DESC LIMIT 1`),
+    selectDeliveredAttempt: db.prepare<
+      [{ message_id: string }],
+      { delivery_provider_code: string | null }
+    >(`SELECT delivery_provider_code FROM attempts
+      WHERE message_id = @message_id AND delivery_status = 'delivered'
+      ORDER BY number DESC LIMIT 1`),
+    // The cancelled pass sent nothing, so the message is a possible duplicate only when an
+    // attempt is ambiguous or more than one provider accepted it.
+    cancelQueued: db.prepare(`UPDATE messages SET status = 'delivered', code = NULL,
+      next_attempt_at = NULL, delivery_check_at = NULL, updated_at = @at,
+      possible_duplicate = (SELECT COUNT(*) FILTER (WHERE outcome = 'ambiguous') > 0
+        OR COUNT(*) FILTER (WHERE outcome = 'sent') > 1 FROM attempts WHERE message_id = @id)
+      WHERE id = @id AND status = 'queued'`),
     updateAttemptDelivery: db.prepare(`UPDATE attempts SET delivery_status = @status,
       delivery_provider_code = @provider_code, delivery_failure_class = @failure_class,
       delivery_at = @at WHERE message_id = @message_id AND number = @number`),

@@ -115,6 +115,8 @@ export class QueueTable {
       return this.#requeueClaimedExpired.run(parameters).changes > 0;
     }
     this.#insertStatus.run({ id, status: 'queued', code: null, at });
+    // A `delivered` report that arrived during the pass cancels the next one.
+    this.delivery.settleDelivered(id, at);
     return true;
   }
 
@@ -173,6 +175,7 @@ export class QueueTable {
         this.#insertStatus.run({ id, status: 'failed', code: 'interrupted', at: now });
         interrupted.push(id);
       }
+      this.delivery.settleDelivered(id, now);
     }
 
     // An expired message that was claimed but not failed has no due time, so it is made due.

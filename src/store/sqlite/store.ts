@@ -137,6 +137,7 @@ export class SqliteStore implements MessageStore {
       if (result.status === 'sent') {
         this.#delivery.promote(id, result.at);
       }
+      this.#delivery.settleDelivered(id, result.at);
     });
   }
 
