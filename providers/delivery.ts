@@ -2,7 +2,7 @@
  * The state of a message at its provider after the provider accepted it, as a status callback or
  * delivery receipt reports it.
  *
- * - `queued`: the provider holds the message and has not handed it to a carrier yet.
+ * - `queued`: the provider has the message and has not handed it to a carrier yet.
  * - `sent`: a carrier took the message.
  * - `delivered`: the carrier or handset confirmed delivery.
  * - `undelivered`: the carrier could not deliver it.

@@ -48,8 +48,8 @@ export function parseListQuery(
     });
   }
   const route = single('route');
-  // NOTE: messages of a route that was later removed from the config can no longer be filtered
-  // by that route; they still appear in the unfiltered list.
+  // NOTE: a route removed from the config can no longer be used as a filter. Its messages still
+  // appear in the unfiltered list.
   const routeError: FieldError | undefined =
     route === undefined || routeNames.includes(route)
       ? undefined

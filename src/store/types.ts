@@ -268,7 +268,7 @@ export interface CallbackDelivery {
 }
 
 /**
- * How one attempt to post a callback delivery ended.
+ * The result of one attempt to post a callback delivery.
  *
  * - `delivered`: the receiver responded with 2xx, so the delivery is done.
  * - `retry`: the attempt failed and the delivery is due again at `nextAttemptAt`.
@@ -358,10 +358,10 @@ export interface NewDeliveryReport extends DeliveryReport {
 }
 
 /**
- * What recording a delivery report did.
+ * The result of recording a delivery report.
  *
- * - `duplicate`: the same report (source, message id, provider status and code) was recorded
- *   before; nothing changed.
+ * - `duplicate`: the same report (source, message id, provider status, code and the providers
+ *   that verified it) was recorded before, so nothing changed.
  * - `pending`: no attempt has this provider message id yet; the report is kept until its
  *   `pendingUntil` and applied when the attempt's end is written.
  * - `recorded`: the report belongs to attempt `attempt` of message `messageId`. `attemptChanged`

@@ -53,7 +53,7 @@ export function parseListQuery(query: Record<string, string[]>): ListQuery {
       message: 'PageToken must come from the next_page_uri of an earlier page',
     });
   }
-  // Only a PageToken says where a page starts, so a Page number alone would return the first
+  // Only a PageToken marks where a page starts, so a Page number alone would return the first
   // page under another number. twilio-node follows next_page_uri, which carries both.
   if (page !== undefined && page > 0 && token === undefined) {
     errors.push({

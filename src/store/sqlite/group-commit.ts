@@ -18,7 +18,7 @@ type Settled =
  * Each operation runs in its own SAVEPOINT: one that throws is rolled back alone and rejects only
  * its own promise. Every promise settles only after the commit, so a write that a caller awaited
  * is on disk, and a read returns nothing that could still be rolled back. Reads run in the queue
- * too, or at once when it is empty, so each one sees every write issued before it.
+ * too, or at once when it is empty, so each one reads every write issued before it.
  */
 export class GroupCommit {
   #queue: Operation[] = [];
@@ -58,8 +58,8 @@ export class GroupCommit {
   }
 
   /**
-   * Runs the read-only `work` at once when no operation is queued, because then it sees every
-   * earlier write and there is no commit to wait for; else queues it as `run` does.
+   * Runs the read-only `work` at once when no operation is queued, because then every earlier
+   * write is committed and there is no commit to wait for. Otherwise it queues `work` as `run` does.
    */
   read<T>(work: () => T): Promise<T> {
     if (this.#closed || this.#queue.length > 0) {
