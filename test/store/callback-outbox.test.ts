@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SqliteStore, type MessageResult, type NewMessage } from '../../src/store/index.js';
+import { storedMessage } from '../helpers/store.js';
 
 const URL = 'http://127.0.0.1:9/status';
 const LEASE_MS = 60_000;
@@ -23,24 +24,14 @@ afterEach(async () => {
 });
 
 function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
-  return {
-    id: 'msg-1',
-    principal: 'alerting',
-    requestId: 'req-1',
+  return storedMessage({
     mode: 'async',
-    route: 'default',
-    to: '+14155550100',
-    body: 'disk full',
-    from: undefined,
     reference: 'ticket-7',
-    encoding: 'GSM-7',
-    segments: 1,
     status: 'queued',
-    createdAt: 1_000,
     expiresAt: 100_000,
     callbackUrl: URL,
     ...overrides,
-  };
+  });
 }
 
 const sent: MessageResult = {

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SqliteStore, type MessageResult, type NewMessage } from '../../src/store/index.js';
 import { walCommits as countWalCommits } from '../helpers/wal.js';
+import { storedMessage } from '../helpers/store.js';
 
 let directory: string;
 let path: string;
@@ -31,24 +32,7 @@ function open(): SqliteStore {
 }
 
 function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
-  return {
-    id: 'msg-1',
-    principal: 'alerting',
-    requestId: 'req-1',
-    mode: 'sync',
-    route: 'default',
-    to: '+14155550100',
-    body: 'disk full',
-    from: undefined,
-    reference: undefined,
-    encoding: 'GSM-7',
-    segments: 1,
-    status: 'sending',
-    createdAt: 1_000,
-    expiresAt: undefined,
-    callbackUrl: undefined,
-    ...overrides,
-  };
+  return storedMessage(overrides);
 }
 
 function sent(at: number): MessageResult {

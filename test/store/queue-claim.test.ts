@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SqliteStore, type NewMessage } from '../../src/store/index.js';
+import { storedMessage } from '../helpers/store.js';
 
 let directory: string;
 let store: SqliteStore;
@@ -20,24 +21,7 @@ afterEach(async () => {
 });
 
 function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
-  return {
-    id: 'msg-1',
-    principal: 'alerting',
-    requestId: 'req-1',
-    mode: 'async',
-    route: 'default',
-    to: '+14155550100',
-    body: 'disk full',
-    from: undefined,
-    reference: undefined,
-    encoding: 'GSM-7',
-    segments: 1,
-    status: 'queued',
-    createdAt: 1_000,
-    expiresAt: 10_000,
-    callbackUrl: undefined,
-    ...overrides,
-  };
+  return storedMessage({ mode: 'async', status: 'queued', expiresAt: 10_000, ...overrides });
 }
 
 async function statuses(): Promise<string[]> {

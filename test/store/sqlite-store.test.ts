@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SCHEMA_VERSION, SqliteStore, type NewMessage } from '../../src/store/index.js';
+import { storedMessage } from '../helpers/store.js';
 
 let directory: string;
 let path: string;
@@ -30,24 +31,7 @@ function open(): SqliteStore {
 }
 
 function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
-  return {
-    id: 'msg-1',
-    principal: 'alerting',
-    requestId: 'req-1',
-    mode: 'sync',
-    route: 'default',
-    to: '+14155550100',
-    body: 'disk full',
-    from: undefined,
-    reference: 'ticket-7',
-    encoding: 'GSM-7',
-    segments: 1,
-    status: 'sending',
-    createdAt: 1_000,
-    expiresAt: undefined,
-    callbackUrl: undefined,
-    ...overrides,
-  };
+  return storedMessage({ reference: 'ticket-7', ...overrides });
 }
 
 describe('SqliteStore schema', () => {
